@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const label = z.string().min(1).max(200);
+const labelSet = z
+  .array(label)
+  .min(1)
+  .transform((ls) => [...new Set(ls)].sort());
+
+// Kubernetes names: the board is a label value, so it follows label-value syntax.
+const board = z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'a label value');
+const quantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a quantity like 20Gi');
+
+const podOptions = z
+  .object({
+    host_network: z.boolean().default(false),
+    privileged: z.boolean().default(false),
+    docker_in_docker: z.boolean().default(false),
+    ephemeral_storage: quantity.optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+  })
+  .strict();
+
+const target = {
+  board,
+  image: z.string().min(1),
+  description: z.string().optional(),
+  pod: podOptions.default({
+    host_network: false,
+    privileged: false,
+    docker_in_docker: false,
+    env: {},
+  }),
+};
+
+const entityId = z.number().int().positive();
+const repoName = z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'owner/name');
+
+const file = z
+  .object({
+    allowlist: z.boolean().default(false),
+    defaults: z
+      .object({ max_workers: z.number().int().positive().nullable().default(20) })
+      .strict()
+      .default({ max_workers: 20 }),
+    pools: z.array(z.object({ labels: labelSet, ...target }).strict()).min(1),
+    overrides: z
+      .array(
+        z
+          .object({
+            entity: entityId,
+            repository: repoName.optional(),
+            labels: labelSet,
+            ...target,
+          })
+          .strict(),
+      )
+      .default([]),
+    entities: z
+      .array(
+        z
+          .object({
+            id: entityId,
+            name: z.string().optional(),
+            max_workers: z.number().int().positive().nullable().optional(),
+            staging: z.union([z.boolean(), z.array(repoName)]).default(false),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+export type PodOptions = z.infer<typeof podOptions>;
+
+/** Where a job's labels send it: a board (the Kubernetes pool), an image and pod options. */
+export interface PoolTarget {
+  board: string;
+  image: string;
+  description?: string;
+  pod: PodOptions;
+}
+
+export interface EntitySettings {
+  /** `null` means unlimited. */
+  maxWorkers: number | null;
+  staging: boolean | string[];
+  listed: boolean;
+}
+
+export interface RunnersConfig {
+  allowlist: boolean;
+  defaultMaxWorkers: number | null;
+  pools: (PoolTarget & { labels: string[] })[];
+  overrides: (PoolTarget & { entity: number; repository?: string; labels: string[] })[];
+  entities: Map<number, { name?: string; maxWorkers?: number | null; staging: boolean | string[] }>;
+}
+
+/** A stable text key for a sorted label set (also what PostgreSQL's jsonb text looks like). */
+export const labelKey = (sorted: readonly string[]): string => JSON.stringify(sorted);
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, part) =>
+      typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
+    '',
+  );
+}
+
+export function parseRunnersConfig(text: string, source: string): RunnersConfig {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError([`${source}: not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const parsed = file.safeParse(data);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${source}: ${formatPath(i.path) || '(root)'}: ${i.message}`),
+    );
+  }
+  const f = parsed.data;
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  f.pools.forEach((p, i) => {
+    const key = labelKey(p.labels);
+    if (seen.has(key)) problems.push(`${source}: pools[${i}].labels: ${key} is listed twice`);
+    seen.add(key);
+  });
+  const entities = new Map<
+    number,
+    { name?: string; maxWorkers?: number | null; staging: boolean | string[] }
+  >();
+  f.entities.forEach((e, i) => {
+    if (entities.has(e.id)) problems.push(`${source}: entities[${i}].id: ${e.id} is listed twice`);
+    entities.set(e.id, { name: e.name, maxWorkers: e.max_workers, staging: e.staging });
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    allowlist: f.allowlist,
+    defaultMaxWorkers: f.defaults.max_workers,
+    pools: f.pools,
+    overrides: f.overrides,
+    entities,
+  };
+}
+
+export function loadRunnersConfig(path: string): RunnersConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([
+      `RUNNERS_CONFIG: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    ]);
+  }
+  return parseRunnersConfig(text, path);
+}
+
+/**
+ * The pool a job goes to. Exact sorted label sets only: a job asking for more or fewer labels
+ * than a rule names would get a runner it cannot use. A repository override beats an entity
+ * override, which beats the global pools.
+ */
+export function resolvePool(
+  config: RunnersConfig,
+  job: { labels: readonly string[]; entityId: number; repoFullName: string },
+): PoolTarget | undefined {
+  const key = labelKey(job.labels);
+  const overrides = config.overrides.filter(
+    (o) => o.entity === job.entityId && labelKey(o.labels) === key,
+  );
+  const repo = job.repoFullName.toLowerCase();
+  const chosen =
+    overrides.find((o) => o.repository?.toLowerCase() === repo) ??
+    overrides.find((o) => o.repository === undefined) ??
+    config.pools.find((p) => labelKey(p.labels) === key);
+  if (!chosen) return undefined;
+  return {
+    board: chosen.board,
+    image: chosen.image,
+    description: chosen.description,
+    pod: chosen.pod,
+  };
+}
+
+export function entitySettings(config: RunnersConfig, entityId: number): EntitySettings {
+  const e = config.entities.get(entityId);
+  return {
+    maxWorkers: e?.maxWorkers === undefined ? config.defaultMaxWorkers : e.maxWorkers,
+    staging: e?.staging ?? false,
+    listed: e !== undefined,
+  };
+}
+
+/** True when a delivery for this entity (or this repository of it) belongs to staging. */
+export function routesToStaging(
+  config: RunnersConfig,
+  entityId: number,
+  repoFullName: string,
+): boolean {
+  const staging = config.entities.get(entityId)?.staging ?? false;
+  if (typeof staging === 'boolean') return staging;
+  const repo = repoFullName.toLowerCase();
+  return staging.some((r) => r.toLowerCase() === repo);
+}
+
+/** Every board a pool or override can send jobs to. */
+export function boards(config: RunnersConfig): string[] {
+  return [...new Set([...config.pools, ...config.overrides].map((p) => p.board))].sort();
+}
