@@ -1,0 +1,2 @@
+CREATE INDEX "jobs_runner_idx" ON "jobs" USING btree ("runner_name");--> statement-breakpoint
+CREATE INDEX "workers_recently_done_idx" ON "workers" USING btree ("k8s_pool","completed_at") WHERE "workers"."status" = 'completed';
