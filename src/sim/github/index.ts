@@ -1,0 +1,16 @@
+export { createGitHubSim } from './sim.js';
+export type { GitHubSim, GitHubSimOptions, Listening } from './api.js';
+export type { AppSeed } from './apps.js';
+export type { CallCounts } from './calls.js';
+export type { Clock } from './clock.js';
+export { GitHubError } from './errors.js';
+export type { FaultTrigger, RateLimitFault, RateLimitKind, WebhookFault } from './faults.js';
+export { GitHubFaults } from './faults.js';
+export type { InstallOptions } from './installations.js';
+export type { QueueJobInput } from './jobs.js';
+export { Jobs, sameLabels } from './jobs.js';
+export type * from './model.js';
+export type { JitConfig, ScopeRef } from './runners.js';
+export { RegistrationError, Runners, decodeJitConfig, encodeJitConfig } from './runners.js';
+export type { GitHubEvents } from './state.js';
+export { GitHubState } from './state.js';
