@@ -1,0 +1,20 @@
+import express, { type Express, type Router } from 'express';
+import type { Logger } from '../logger.js';
+import { errorHandler, notFound } from './errors.js';
+
+export interface AppDeps {
+  log: Logger;
+  trustProxy?: boolean;
+  /** Mounted in order; the webhook router must see the raw body, so no global body parser. */
+  routers: Router[];
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy ?? false);
+  for (const router of deps.routers) app.use(router);
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}
