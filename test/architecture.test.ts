@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** Every project file reachable from `entry` through static and dynamic imports. */
+function reachable(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const todo = [resolve(entry)];
+  while (todo.length > 0) {
+    const file = todo.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(
+      /(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+    )) {
+      const spec = m[1] ?? m[2]!;
+      if (/^import\s+type\b/.test(m[0].trim())) continue;
+      if (spec.startsWith('.')) todo.push(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      else
+        packages.add(
+          spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!,
+        );
+    }
+  }
+  return { files, packages };
+}
+
+describe('the webhook path', () => {
+  it('never loads a GitHub or Kubernetes client', () => {
+    const { files, packages } = reachable('src/web.ts');
+    const outward = [...files].filter((f) => /\/src\/(github|kube|sim)\//.test(f));
+    expect(outward).toEqual([]);
+    expect(
+      [...packages].filter((p) =>
+        ['@octokit/app', '@octokit/core', '@octokit/auth-app', '@kubernetes/client-node'].includes(
+          p,
+        ),
+      ),
+    ).toEqual([]);
+    // Sanity: the walker does follow the graph.
+    expect([...files].some((f) => f.endsWith('src/api/webhook/route.ts'))).toBe(true);
+  });
+});
