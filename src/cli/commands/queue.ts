@@ -1,0 +1,138 @@
+import type { Queue } from 'bullmq';
+import { enqueueCreateRunners, enqueueProvision, kickBoard } from '../../queues/producers.js';
+import { jobIds } from '../../queues/registry.js';
+import { CommandError, positiveInt, printJson, type Command } from '../command.js';
+
+const LIVE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+type Slot = 'live' | 'absent' | 'cleared';
+
+/**
+ * Makes room for adding a BullMQ job with this id again: a finished (failed or completed) job with
+ * the id is removed, since adding the same id would otherwise return it unchanged.
+ */
+async function clearFinished(
+  queue: Queue,
+  id: string,
+  dryRun = false,
+): Promise<{ slot: Slot; state?: string }> {
+  const job = await queue.getJob(id);
+  if (!job) return { slot: 'absent' };
+  const state = await job.getState();
+  if (LIVE.has(state)) return { slot: 'live', state };
+  if (!dryRun) await job.remove();
+  return { slot: 'cleared', state };
+}
+
+async function inChunks<T, R>(items: T[], f: (t: T) => Promise<R>, size = 50): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size)
+    out.push(...(await Promise.all(items.slice(i, i + size).map(f))));
+  return out;
+}
+
+export const retry: Command = {
+  name: 'retry',
+  args: 'JOB_ID',
+  summary:
+    'provision a pending job again now (its failed provisioning job is replaced; a delayed one runs at once)',
+  positionals: [1, 1],
+  check: ({ positionals }) => void positiveInt('JOB_ID', positionals[0]),
+  async run(ctx, { positionals, json, out }) {
+    const jobId = positiveInt('JOB_ID', positionals[0]);
+    const { rows } = await ctx.db.$client.query<{ status: string; k8s_pool: string }>(
+      'select status, k8s_pool from jobs where job_id = $1',
+      [jobId],
+    );
+    const row = rows[0];
+    if (!row) throw new CommandError(`no job ${jobId} is recorded`);
+    if (row.status !== 'pending')
+      throw new CommandError(`job ${jobId} is ${row.status}: only pending jobs are provisioned`);
+    const id = jobIds.provision(jobId);
+    const existing = await ctx.queues.provision.getJob(id);
+    const state = existing ? await existing.getState() : undefined;
+    let action: string;
+    if (existing && state === 'delayed') {
+      await existing.promote();
+      action = 'promoted its delayed provisioning job: it runs now';
+    } else if (existing && state !== undefined && LIVE.has(state)) {
+      action = `its provisioning job is already ${state}`;
+    } else {
+      if (existing) await existing.remove();
+      await enqueueProvision(ctx.queues, [{ jobId, board: row.k8s_pool }]);
+      action = existing ? `replaced its ${state} provisioning job` : 'enqueued a provisioning job';
+    }
+    if (json)
+      return void printJson(out, {
+        jobId,
+        board: row.k8s_pool,
+        previousState: state ?? null,
+        action,
+      });
+    out.write(`job ${jobId}: ${action}\n`);
+  },
+};
+
+export const requeue: Command = {
+  name: 'requeue',
+  summary:
+    'rebuild the queues from PostgreSQL (after a Redis wipe): every pending job and every reserved worker without a pod',
+  positionals: [0, 0],
+  options: { 'dry-run': { type: 'boolean', help: 'count what would be enqueued, change nothing' } },
+  async run(ctx, { values, json, out }) {
+    const dryRun = values['dry-run'] === true;
+    const jobsRes = await ctx.db.$client.query<{ job_id: string; k8s_pool: string }>(
+      `select job_id, k8s_pool from jobs where status = 'pending' order by created_at, job_id`,
+    );
+    const jobSlots = await inChunks(jobsRes.rows, async (r) => ({
+      jobId: Number(r.job_id),
+      board: r.k8s_pool,
+      ...(await clearFinished(ctx.queues.provision, jobIds.provision(Number(r.job_id)), dryRun)),
+    }));
+    const toProvision = jobSlots.filter((s) => s.slot !== 'live');
+    const workersRes = await ctx.db.$client.query<{ pod_name: string }>(
+      `select pod_name from workers where status = 'pending' and pod_created_at is null order by created_at`,
+    );
+    const workerSlots = await inChunks(workersRes.rows, async (r) => ({
+      podName: r.pod_name,
+      ...(await clearFinished(ctx.queues.runners, jobIds.createRunner(r.pod_name), dryRun)),
+    }));
+    const toCreate = workerSlots.filter((s) => s.slot !== 'live');
+    const boards = [...new Set(toProvision.map((s) => s.board))];
+    if (!dryRun) {
+      await enqueueProvision(
+        ctx.queues,
+        toProvision.map(({ jobId, board }) => ({ jobId, board })),
+      );
+      await enqueueCreateRunners(
+        ctx.queues,
+        toCreate.map((s) => s.podName),
+      );
+      for (const board of boards) await kickBoard(ctx.queues, board, 'requeue by an operator');
+    }
+    const summary = {
+      dryRun,
+      provision: {
+        pending: jobSlots.length,
+        enqueued: toProvision.length,
+        alreadyQueued: jobSlots.length - toProvision.length,
+      },
+      createRunner: {
+        pending: workerSlots.length,
+        enqueued: toCreate.length,
+        alreadyQueued: workerSlots.length - toCreate.length,
+      },
+      boardsKicked: dryRun ? [] : boards,
+    };
+    if (json) return void printJson(out, summary);
+    const verb = dryRun ? 'would enqueue' : 'enqueued';
+    out.write(
+      `provision: ${summary.provision.pending} pending jobs, ${verb} ${summary.provision.enqueued}, ${summary.provision.alreadyQueued} already queued\n`,
+    );
+    out.write(
+      `create-runner: ${summary.createRunner.pending} reserved workers without a pod, ${verb} ${summary.createRunner.enqueued}, ${summary.createRunner.alreadyQueued} already queued\n`,
+    );
+    if (!dryRun && boards.length > 0)
+      out.write(`matching passes queued for ${boards.join(', ')}\n`);
+  },
+};
