@@ -1,0 +1,19 @@
+# The image the Procfile's processes run from (docker-compose.yml). Not built in CI: this machine has
+# no Docker engine.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/drizzle ./drizzle
+COPY --from=build /app/config ./config
+COPY package.json Procfile ./
+USER node
+CMD ["node", "dist/web.js"]
