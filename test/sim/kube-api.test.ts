@@ -2,45 +2,19 @@
  * The simulated Kubernetes API as the real @kubernetes/client-node 1.4 sees it over HTTP:
  * routes, selectors, errors, patches, secrets and garbage collection (watches: kube-watch.test.ts).
  */
-import {
-  ApiException,
-  CoreV1Api,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createKubeSim, type KubeSim, type KubeSimOptions } from '../../src/sim/kube/index.js';
+import { connectKubeSim, runnerPod } from '../helpers/kube-sim.js';
 
 let sim: KubeSim;
 let api: CoreV1Api;
-let kc: KubeConfig;
 let url: string;
 
 async function start(options: KubeSimOptions = {}): Promise<void> {
   sim = createKubeSim({ timings: { imagePullMs: 1, containerRunMs: 20 }, ...options });
-  ({ url } = await sim.listen());
-  kc = new KubeConfig();
-  kc.loadFromString(sim.kubeconfigYaml(url));
-  api = kc.makeApiClient(CoreV1Api);
-}
-
-function runnerPod(name: string, extra: Partial<V1Pod['spec']> = {}, labels = {}): V1Pod {
-  return {
-    metadata: { name, labels: { app: 'runner', ...labels } },
-    spec: {
-      restartPolicy: 'Never',
-      containers: [
-        {
-          name: 'runner',
-          image: 'ghcr.io/rise/runner:2.330.0',
-          resources: { limits: { 'riseproject.com/runner': '1' } },
-        },
-      ],
-      ...extra,
-    },
-  };
+  ({ url, api } = await connectKubeSim(sim));
 }
 
 async function apiError(
@@ -116,13 +90,13 @@ describe('pods', () => {
   it('creates, reads, lists with label and field selectors, and deletes', async () => {
     const created = await api.createNamespacedPod({
       namespace,
-      body: runnerPod('a', {}, { board: 'x' }),
+      body: runnerPod('a', { labels: { board: 'x' } }),
     });
     expect(created.metadata?.uid).toBeTruthy();
     expect(created.metadata?.creationTimestamp).toBeInstanceOf(Date);
     expect(created.status?.phase).toBe('Pending');
     expect(created.spec?.containers[0]?.resources?.requests?.['riseproject.com/runner']).toBe('1');
-    await api.createNamespacedPod({ namespace, body: runnerPod('b', {}, { board: 'y' }) });
+    await api.createNamespacedPod({ namespace, body: runnerPod('b', { labels: { board: 'y' } }) });
     await api.createNamespacedPod({ namespace: 'other', body: runnerPod('c') });
 
     const got = await api.readNamespacedPod({ namespace, name: 'a' });

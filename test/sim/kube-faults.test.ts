@@ -2,16 +2,11 @@
  * Faults of the simulated cluster (held pods, failing pulls, crashes, nodes going away, API
  * latency and errors), call counts, and the /_sim control routes, seen through client-node.
  */
-import {
-  ApiException,
-  CoreV1Api,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createKubeSim, type KubeSim, type KubeSimOptions } from '../../src/sim/kube/index.js';
+import { connectKubeSim, runnerPod } from '../helpers/kube-sim.js';
 import type { ContainerRuntime } from '../../src/sim/types.js';
 
 const namespace = 'runners';
@@ -36,36 +31,16 @@ async function start(options: KubeSimOptions = {}): Promise<void> {
     timings: { imagePullMs: 2, backoffMs: 5, backoffMaxMs: 20 },
     ...options,
   });
-  ({ url } = await sim.listen());
-  const kc = new KubeConfig();
-  kc.loadFromString(sim.kubeconfigYaml(url));
-  api = kc.makeApiClient(CoreV1Api);
+  ({ url, api } = await connectKubeSim(sim));
 }
 
 afterEach(async () => {
   await sim.close();
 });
 
-function runnerPod(name: string, labels: Record<string, string> = {}): V1Pod {
-  return {
-    metadata: { name, labels: { app: 'runner', ...labels } },
-    spec: {
-      restartPolicy: 'Never',
-      nodeSelector: { 'riseproject.dev/board': 'b' },
-      containers: [
-        {
-          name: 'runner',
-          image: 'ghcr.io/rise/runner:2.330.0',
-          resources: { limits: { 'riseproject.com/runner': '1' } },
-        },
-      ],
-    },
-  };
-}
-
 const read = (name: string) => api.readNamespacedPod({ namespace, name });
 const create = (name: string, labels?: Record<string, string>) =>
-  api.createNamespacedPod({ namespace, body: runnerPod(name, labels) });
+  api.createNamespacedPod({ namespace, body: runnerPod(name, { board: 'b', labels }) });
 
 async function failure(promise: Promise<unknown>): Promise<number> {
   try {
@@ -208,7 +183,9 @@ describe('API faults and call counts', () => {
     expect(Date.now() - before).toBeGreaterThanOrEqual(55);
 
     expect(
-      await failure(api.createNamespacedPod({ namespace: 'nope', body: runnerPod('x') })),
+      await failure(
+        api.createNamespacedPod({ namespace: 'nope', body: runnerPod('x', { board: 'b' }) }),
+      ),
     ).toBe(404);
     const counts = sim.control.callCounts();
     expect(counts.byRoute[createKey]).toBe(5);

@@ -2,9 +2,10 @@
  * The simulated scheduler and kubelet, driven through the real @kubernetes/client-node over
  * HTTP, with a small ContainerRuntime standing in for the Actions service.
  */
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import { connectKubeSim, runnerPod } from '../helpers/kube-sim.js';
 import type {
   ContainerContext,
   ContainerHandle,
@@ -55,32 +56,11 @@ beforeEach(async () => {
     runtime,
     timings: { imagePullMs: 2, backoffMs: 5, backoffMaxMs: 20, secondMs: 20 },
   });
-  const { url } = await sim.listen();
-  const kc = new KubeConfig();
-  kc.loadFromString(sim.kubeconfigYaml(url));
-  api = kc.makeApiClient(CoreV1Api);
+  ({ api } = await connectKubeSim(sim));
 });
 afterEach(async () => {
   await sim.close();
 });
-
-function runnerPod(name: string, board: string, spec: Partial<V1Pod['spec']> = {}): V1Pod {
-  return {
-    metadata: { name, labels: { app: 'runner' } },
-    spec: {
-      restartPolicy: 'Never',
-      nodeSelector: { 'riseproject.dev/board': board },
-      containers: [
-        {
-          name: 'runner',
-          image: 'ghcr.io/rise/runner:2.330.0',
-          resources: { limits: { 'riseproject.com/runner': '1' } },
-        },
-      ],
-      ...spec,
-    },
-  };
-}
 
 const read = (name: string) => api.readNamespacedPod({ namespace, name });
 
@@ -100,9 +80,9 @@ describe('scheduling', () => {
   it('binds by nodeSelector, one runner pod per node, and holds the rest Unschedulable', async () => {
     sim.addNode({ name: 'bpi-1', board: 'bananapi-f3' });
     sim.addNode({ name: 'vf2-1', board: 'visionfive2' });
-    await api.createNamespacedPod({ namespace, body: runnerPod('a', 'bananapi-f3') });
-    await api.createNamespacedPod({ namespace, body: runnerPod('b', 'bananapi-f3') });
-    await api.createNamespacedPod({ namespace, body: runnerPod('c', 'visionfive2') });
+    await api.createNamespacedPod({ namespace, body: runnerPod('a', { board: 'bananapi-f3' }) });
+    await api.createNamespacedPod({ namespace, body: runnerPod('b', { board: 'bananapi-f3' }) });
+    await api.createNamespacedPod({ namespace, body: runnerPod('c', { board: 'visionfive2' }) });
 
     await vi.waitFor(() => expect(runtime.isRunning('a') && runtime.isRunning('c')).toBe(true));
     expect((await read('a')).spec?.nodeName).toBe('bpi-1');
@@ -131,7 +111,7 @@ describe('scheduling', () => {
   });
 
   it('schedules a waiting pod when a node is added, uncordoned or becomes Ready', async () => {
-    await api.createNamespacedPod({ namespace, body: runnerPod('p', 'bananapi-f3') });
+    await api.createNamespacedPod({ namespace, body: runnerPod('p', { board: 'bananapi-f3' }) });
     await vi.waitFor(async () => expect(await reasons('p')).toContain('FailedScheduling'));
     const scheduledMessage = async () =>
       (await read('p')).status?.conditions?.find((c) => c.type === 'PodScheduled')?.message;
@@ -149,7 +129,7 @@ describe('scheduling', () => {
   it('fits several runner pods on a node with several slots, and deleting a pod frees its slot', async () => {
     sim.addNode({ name: 'big', board: 'sg2042', slots: 2 });
     for (const name of ['x', 'y', 'z']) {
-      await api.createNamespacedPod({ namespace, body: runnerPod(name, 'sg2042') });
+      await api.createNamespacedPod({ namespace, body: runnerPod(name, { board: 'sg2042' }) });
     }
     await vi.waitFor(() => expect(runtime.isRunning('x') && runtime.isRunning('y')).toBe(true));
     expect((await read('z')).spec?.nodeName).toBeUndefined();
@@ -164,7 +144,7 @@ describe('scheduling', () => {
 describe('containers', () => {
   it('resolves env from values and Secrets, waiting with CreateContainerConfigError until the Secret exists', async () => {
     sim.addNode({ name: 'bpi-1', board: 'bananapi-f3' });
-    const body = runnerPod('env', 'bananapi-f3');
+    const body = runnerPod('env', { board: 'bananapi-f3' });
     body.spec!.containers[0]!.env = [
       { name: 'PLAIN', value: 'v' },
       { name: 'EXPANDED', value: 'x-$(PLAIN)' },
@@ -233,8 +213,8 @@ describe('containers', () => {
   it('records Running, then Succeeded or Failed with terminated states and timestamps', async () => {
     sim.addNode({ name: 'n1', board: 'b' });
     sim.addNode({ name: 'n2', board: 'b' });
-    await api.createNamespacedPod({ namespace, body: runnerPod('ok', 'b') });
-    await api.createNamespacedPod({ namespace, body: runnerPod('bad', 'b') });
+    await api.createNamespacedPod({ namespace, body: runnerPod('ok', { board: 'b' }) });
+    await api.createNamespacedPod({ namespace, body: runnerPod('bad', { board: 'b' }) });
     await vi.waitFor(() => expect(runtime.isRunning('ok') && runtime.isRunning('bad')).toBe(true));
 
     const running = await read('ok');
@@ -262,7 +242,7 @@ describe('containers', () => {
     sim.addNode({ name: 'n1', board: 'b' });
     await api.createNamespacedPod({
       namespace,
-      body: runnerPod('slow', 'b', { activeDeadlineSeconds: 2 }),
+      body: runnerPod('slow', { board: 'b', spec: { activeDeadlineSeconds: 2 } }),
     });
     await vi.waitFor(async () => expect(await phaseOf('slow')).toBe('Failed'));
     const pod = await read('slow');
@@ -274,11 +254,14 @@ describe('containers', () => {
 
   it('starts a native sidecar before the runner and stops it when the runner ends', async () => {
     sim.addNode({ name: 'n1', board: 'b' });
-    const body = runnerPod('dind', 'b', {
-      initContainers: [
-        { name: 'init', image: 'busybox:1.36' },
-        { name: 'dind', image: 'docker:27-dind', restartPolicy: 'Always' },
-      ],
+    const body = runnerPod('dind', {
+      board: 'b',
+      spec: {
+        initContainers: [
+          { name: 'init', image: 'busybox:1.36' },
+          { name: 'dind', image: 'docker:27-dind', restartPolicy: 'Always' },
+        ],
+      },
     });
     await api.createNamespacedPod({ namespace, body });
     await vi.waitFor(() => expect(runtime.isRunning('dind')).toBe(true));
@@ -298,7 +281,7 @@ describe('containers', () => {
     sim.addNode({ name: 'n1', board: 'b' });
     await api.createNamespacedPod({
       namespace,
-      body: runnerPod('flaky', 'b', { restartPolicy: 'OnFailure' }),
+      body: runnerPod('flaky', { board: 'b', spec: { restartPolicy: 'OnFailure' } }),
     });
     await vi.waitFor(() => expect(runtime.isRunning('flaky')).toBe(true));
     runtime.exit('flaky', 1);
@@ -315,7 +298,7 @@ describe('containers', () => {
     sim.setRuntime(undefined);
     sim.timings.containerRunMs = 5;
     sim.addNode({ name: 'n1', board: 'b' });
-    await api.createNamespacedPod({ namespace, body: runnerPod('plain', 'b') });
+    await api.createNamespacedPod({ namespace, body: runnerPod('plain', { board: 'b' }) });
     await vi.waitFor(async () => expect(await phaseOf('plain')).toBe('Succeeded'));
   });
 });

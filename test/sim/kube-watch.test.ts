@@ -2,39 +2,22 @@
  * Events, container logs and watches of the simulated Kubernetes API, as the real
  * @kubernetes/client-node 1.4 (CoreV1Api, Watch, ListWatch) sees them over HTTP.
  */
-import { CoreV1Api, KubeConfig, ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import { connectKubeSim, runnerPod } from '../helpers/kube-sim.js';
 import type { ContainerRuntime } from '../../src/sim/types.js';
 
 let sim: KubeSim;
 let api: CoreV1Api;
 let kc: KubeConfig;
 
-function runnerPod(name: string): V1Pod {
-  return {
-    metadata: { name, labels: { app: 'runner' } },
-    spec: {
-      restartPolicy: 'Never',
-      containers: [
-        {
-          name: 'runner',
-          image: 'ghcr.io/rise/runner:2.330.0',
-          resources: { limits: { 'riseproject.com/runner': '1' } },
-        },
-      ],
-    },
-  };
-}
-
 const namespace = 'default';
 
 beforeEach(async () => {
   sim = createKubeSim({ timings: { imagePullMs: 1, containerRunMs: 20 } });
-  const { url } = await sim.listen();
-  kc = new KubeConfig();
-  kc.loadFromString(sim.kubeconfigYaml(url));
-  api = kc.makeApiClient(CoreV1Api);
+  ({ kc, api } = await connectKubeSim(sim));
 });
 afterEach(async () => {
   await sim.close();
