@@ -160,34 +160,25 @@ export async function markWorkerRunning(
 /**
  * Marks an active worker as being replaced, before its runner is deleted: deleting a runner makes
  * its process exit, and the pod follower may finish the worker before the replacer does. The mark
- * (a failure_info on an active worker) makes that finish a failure with the replacer's reason.
- * Returns false when the worker is already finished.
+ * (a failure_info on an active worker) makes that finish a failure with the replacer's reason;
+ * null takes the mark back (the runner was busy). Returns false when the worker is already finished.
  */
-export async function condemnWorker(
+export async function markReplacing(
   db: Db,
   podName: string,
-  failureInfo: FailureInfo,
+  failureInfo: FailureInfo | null,
 ): Promise<boolean> {
   const { rowCount } = await db.$client.query(
     `update workers set failure_info = $2::jsonb, updated_at = now()
      where pod_name = $1 and status in ('pending', 'running')`,
-    [podName, JSON.stringify(failureInfo)],
+    [podName, failureInfo && JSON.stringify(failureInfo)],
   );
   return (rowCount ?? 0) > 0;
 }
 
-/** Takes the mark back when the runner turned out busy: the worker is running a job after all. */
-export async function pardonWorker(db: Db, podName: string): Promise<void> {
-  await db.$client.query(
-    `update workers set failure_info = null, updated_at = now()
-     where pod_name = $1 and status in ('pending', 'running')`,
-    [podName],
-  );
-}
-
 /**
  * pending|running → completed|failed (forward only: a finished worker never changes again).
- * A worker marked by condemnWorker finishes failed, its mark winning over the caller's reason.
+ * A worker marked by markReplacing finishes failed, its mark winning over the caller's reason.
  * Returns the previous status, or undefined when the worker was already finished or is unknown.
  */
 export async function finishWorker(
@@ -213,8 +204,7 @@ export async function finishWorker(
      set status = case when w.failure_info is null then $2 else 'failed' end,
        completed_at = coalesce($3, now()),
        running_at = coalesce(w.running_at, $5), k8s_node = coalesce($4, w.k8s_node),
-       failure_info = case when $6::jsonb is null and w.failure_info is null then null
-         else coalesce($6::jsonb, '{}') || coalesce(w.failure_info, '{}') end,
+       failure_info = nullif(coalesce($6::jsonb, '{}') || coalesce(w.failure_info, '{}'), '{}'),
        updated_at = now()
      from (select pod_name, status as previous from workers where pod_name = $1 for update) p
      where w.pod_name = p.pod_name and w.status in ('pending', 'running')

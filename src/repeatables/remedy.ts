@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { condemnWorker, finishWorker, pardonWorker, type WorkerRecord } from '../db/workers.js';
+import { finishWorker, markReplacing, type WorkerRecord } from '../db/workers.js';
 import { collectDiagnostics } from '../kube/diagnostics.js';
 import { kickBoard } from '../queues/producers.js';
 import { workerScope } from '../scheduling/scope.js';
@@ -25,14 +25,14 @@ export async function replaceWorker(
   const failureInfo = { version: 2 as const, reason, ...detail };
   // Marked first: the runner's process exits once the runner is deleted, and the pod follower may
   // finish the worker before this does; the mark keeps the reason.
-  const marked = await condemnWorker(deps.db, worker.podName, failureInfo);
+  const marked = await markReplacing(deps.db, worker.podName, failureInfo);
   let runner: string = 'none';
   const runnerId =
     worker.runnerId ?? (await deps.github.findRunner(inst, scope, worker.podName))?.id;
   if (runnerId !== undefined) {
     runner = await deps.github.deleteRunner(inst, scope, runnerId);
     if (runner === 'busy') {
-      if (marked) await pardonWorker(deps.db, worker.podName);
+      if (marked) await markReplacing(deps.db, worker.podName, null);
       return 'busy';
     }
   }

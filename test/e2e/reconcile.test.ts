@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { condemnWorker, getWorker } from '../../src/db/workers.js';
+import { markReplacing, getWorker } from '../../src/db/workers.js';
 import { createGitHub } from '../../src/github/client.js';
 import { createLogger } from '../../src/logger.js';
 import { replaceWorker } from '../../src/repeatables/remedy.js';
@@ -247,7 +247,7 @@ describe('a worker being replaced', () => {
     const [w] = await workers(s);
     // The replacer's first step; its runner deletion makes the process exit, as the job's end does here.
     expect(
-      await condemnWorker(s.pg.db, w.pod_name, {
+      await markReplacing(s.pg.db, w.pod_name, {
         version: 2,
         reason: 'runner_idle',
         idleSeconds: 9,
@@ -259,7 +259,7 @@ describe('a worker being replaced', () => {
       status: 'failed',
       failure_info: { version: 2, reason: 'runner_idle', idleSeconds: 9 },
     });
-    expect(await condemnWorker(s.pg.db, w.pod_name, { version: 2, reason: 'runner_idle' })).toBe(
+    expect(await markReplacing(s.pg.db, w.pod_name, { version: 2, reason: 'runner_idle' })).toBe(
       false,
     );
   });
