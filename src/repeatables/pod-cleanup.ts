@@ -6,10 +6,11 @@ import { counter, settleMs, type Counts, type ReconcileDeps } from './deps.js';
 /**
  * Finished runner pods stay POD_DELETE_GRACE_SECONDS so their logs and events can be read, then go
  * (their Secret with them, by owner reference). Pods and Secrets of ours that no worker row knows
- * are removed too. Worker rows changed at the phase change, not here.
+ * are removed too. Worker rows change at the phase change; a finished pod whose worker row is
+ * still active is applied to it first, so deleting the pod never loses how its worker ended.
  */
 export async function reconcilePodCleanup(
-  deps: Pick<ReconcileDeps, 'db' | 'kube' | 'cluster' | 'config' | 'log'>,
+  deps: Pick<ReconcileDeps, 'db' | 'kube' | 'cluster' | 'follower' | 'config' | 'log'>,
 ): Promise<Counts> {
   const { counts, add } = counter();
   const now = Date.now();
@@ -40,7 +41,20 @@ export async function reconcilePodCleanup(
       continue;
     }
     if (s.state !== 'succeeded' && s.state !== 'failed') continue;
-    const finished = s.finishedAt?.getTime() ?? workers.get(name)?.completedAt?.getTime() ?? now;
+    const w = workers.get(name);
+    if (w && (w.status === 'pending' || w.status === 'running')) {
+      // The pod is the only record of how the worker ended until its row says so (the live
+      // follower may lag, e.g. while a dead leader's lease runs out): record it before deleting.
+      try {
+        const outcome = await deps.follower.onPod(pod);
+        add(`worker_${outcome}`);
+      } catch (err) {
+        add('errors');
+        deps.log.warn({ err, pod: name }, 'could not apply a finished pod; it is kept');
+        continue;
+      }
+    }
+    const finished = s.finishedAt?.getTime() ?? w?.completedAt?.getTime() ?? now;
     if (now - finished > deps.config.timings.podDeleteGraceSeconds * 1000)
       await remove(name, 'finished_pods_deleted');
     else add('finished_pods_kept');

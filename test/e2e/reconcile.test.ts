@@ -345,6 +345,26 @@ describe('pod clean-up', () => {
     expect(s.sim.kube.state.list('Secret')).toHaveLength(0);
     expect((await workers(s))[0].status).toBe('completed');
   });
+
+  it('records how a worker ended before deleting its finished pod, when no follower applied it', async () => {
+    // The live follower is elsewhere (a killed leader whose lease has not run out): nothing has
+    // moved the worker row when the grace period of its finished pod is over.
+    const s = await start({ holdLeadership: true, timings: { podDeleteGraceSeconds: 0 } });
+    const { repo } = org(s.sim, 'acme');
+    const job = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 20 });
+    await waitForJob(s, job.id, 'completed');
+    await waitFor(() => s.workers[0]!.cluster.pods().some((p) => p.status?.phase === 'Succeeded'), {
+      what: 'the watch saw the pod succeed',
+    });
+    expect((await workers(s))[0].status).not.toBe('completed');
+    expect(await pass(s, 'pod-cleanup')).toMatchObject({
+      worker_completed: 1,
+      finished_pods_deleted: 1,
+    });
+    expect(s.sim.kube.state.list('Pod')).toHaveLength(0);
+    expect(await pass(s, 'worker-pods')).not.toHaveProperty('orphaned');
+    expect((await workers(s))[0]).toMatchObject({ status: 'completed', failure_info: null });
+  });
 });
 
 describe('queue sweep', () => {
