@@ -61,7 +61,8 @@ export function procfileNodeArgs(script: string): string[] {
 
 /**
  * Starts a compiled entry point (dist/…) with the given env, and the Node flags the Procfile runs
- * it with in production; resolves once its log says `ready`.
+ * it with in production, or a development tool from source (src/….ts, through tsx); resolves once
+ * its log says `ready`.
  */
 export function startProcess(
   script: string,
@@ -79,7 +80,14 @@ export function startProcess(
     const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
     const child = spawn(
       process.execPath,
-      [...procfileNodeArgs(script), ...nodeArgs, ...profile, script, ...args],
+      [
+        ...procfileNodeArgs(script),
+        ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+        ...nodeArgs,
+        ...profile,
+        script,
+        ...args,
+      ],
       { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -106,7 +106,7 @@ async function run(s: Scenario, index: number) {
   const dir = mkdtempSync(join(tmpdir(), 'rise-bench-'));
   const webPort = 38_200 + index;
   const total = 'burst' in s.mode ? s.mode.burst : s.mode.rate * s.mode.seconds;
-  const sim = await startProcess('dist/sim/cli.js', {}, /simulator ready/, 'sim', [
+  const sim = await startProcess('src/sim/cli.ts', {}, /simulator ready/, 'sim', [
     '--nodes',
     `bench=${total + ENTITIES + 10}`,
     '--webhook',

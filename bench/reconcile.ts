@@ -12,7 +12,7 @@
  * work. PostgreSQL and Redis are found as the tests find them (TEST_DATABASE_URL, TEST_REDIS_URL).
  * ACTIVE=0,100,1000 and REPEAT=5 change the scenarios.
  */
-import { RECONCILE_TASKS, type ReconcileTask } from '../src/repeatables/schedule.js';
+import { RECONCILE_TASKS, type ReconcileTask } from '../src/repeatables/job-schedulers.js';
 import { percentile } from '../src/util/stats.js';
 import { org, user } from '../test/helpers/scenario.js';
 import { BASE_RUNNERS, startSystem, type TestSystem } from '../test/helpers/system.js';

@@ -43,3 +43,13 @@ describe('the webhook path', () => {
     expect([...files].some((f) => f.endsWith('src/api/webhook/route.ts'))).toBe(true);
   });
 });
+
+describe('the production build', () => {
+  it('never reaches the simulator or the demo (they run from source, not from dist/)', () => {
+    for (const entry of ['src/web.ts', 'src/worker.ts', 'src/release.ts', 'src/cli/main.ts']) {
+      const { files } = reachable(entry);
+      expect([...files].filter((f) => /\/src\/(sim|demo)\//.test(f))).toEqual([]);
+      expect(files.size).toBeGreaterThan(3);
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import type { Db } from './client.js';
-import { AVAILABLE_WORKER } from './scheduling.js';
+import { AVAILABLE_WORKER } from './reservations.js';
 
 export interface JobCoverage {
   jobId: number;

@@ -1,4 +1,4 @@
-import type { ClusterSnapshot } from '../queues/cache-keys.js';
+import type { ClusterSnapshot } from '../queues/cache-values.js';
 
 export interface BoardView {
   board: string;

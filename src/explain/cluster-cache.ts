@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { cacheKeys, type ClusterSnapshot, type LastError } from '../queues/cache-keys.js';
+import { redisKeys } from '../queues/keys.js';
+import type { ClusterSnapshot, LastError } from '../queues/cache-values.js';
 
 /** What operator reads need of Redis (zscore: when a delayed BullMQ job runs again). */
 export type CacheRedis = Pick<Redis, 'get' | 'hmget' | 'zscore'>;
@@ -12,7 +13,7 @@ export async function readSnapshot(
   redis: CacheRedis,
   prefix: string,
 ): Promise<ClusterSnapshot | undefined> {
-  const raw = await redis.get(cacheKeys(prefix).cluster);
+  const raw = await redis.get(redisKeys(prefix).cluster);
   if (!raw) return undefined;
   try {
     const parsed = JSON.parse(raw) as ClusterSnapshot;
@@ -29,7 +30,7 @@ export async function readLastErrors(
   scope: { board: string; entityId: number },
 ): Promise<{ board?: LastError; entity?: LastError }> {
   const [board, entity] = await redis.hmget(
-    cacheKeys(prefix).lastErrors,
+    redisKeys(prefix).lastErrors,
     `board:${scope.board}`,
     `entity:${scope.entityId}`,
   );

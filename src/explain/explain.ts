@@ -1,4 +1,4 @@
-import type { ClusterSnapshot, LastError } from '../queues/cache-keys.js';
+import type { ClusterSnapshot, LastError } from '../queues/cache-values.js';
 import { boardView } from './capacity.js';
 import { asText } from '../util/text.js';
 
@@ -235,7 +235,7 @@ function blockers(input: ExplainInput): Reason[] {
 
 /**
  * Why a job has no runner yet, from current state. Pure: the same rules as the matching pass
- * (src/db/jobs.ts isCovered, src/scheduling/allocate.ts caps, src/kube/capacity.ts free slots).
+ * (src/db/jobs.ts isCovered, src/matching/allocate.ts caps, src/kube/capacity.ts free slots).
  */
 export function explainJob(input: ExplainInput): Explanation {
   const { job, coverage } = input;

@@ -3,7 +3,7 @@ import { entitySettings, type RunnersConfig } from '../config/runners.js';
 import type { Db } from '../db/client.js';
 import { drainedBoards } from '../db/drains.js';
 import { jobCoverage } from '../db/jobs.js';
-import { AVAILABLE_WORKER } from '../db/scheduling.js';
+import { AVAILABLE_WORKER } from '../db/reservations.js';
 import { toWorker } from '../db/workers.js';
 import { jobIds } from '../queues/registry.js';
 import { readLastErrors, readSnapshot, type CacheRedis } from './cluster-cache.js';

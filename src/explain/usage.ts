@@ -1,7 +1,7 @@
 import { boards as configBoards, entitySettings, type RunnersConfig } from '../config/runners.js';
 import type { Db } from '../db/client.js';
 import { drainedBoards } from '../db/drains.js';
-import { AVAILABLE_WORKER } from '../db/scheduling.js';
+import { AVAILABLE_WORKER } from '../db/reservations.js';
 import { boardView, type BoardView } from './capacity.js';
 import { readSnapshot, type CacheRedis } from './cluster-cache.js';
 

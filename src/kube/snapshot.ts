@@ -1,5 +1,5 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { ClusterSnapshot } from '../queues/cache-keys.js';
+import type { ClusterSnapshot } from '../queues/cache-values.js';
 import { boardCapacity } from './capacity.js';
 import { BOARD_LABEL, ENTITY_LABEL } from './constants.js';
 import { podStatus } from './pod-status.js';

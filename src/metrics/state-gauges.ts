@@ -1,10 +1,10 @@
 import { Gauge } from 'prom-client';
 import type { Db } from '../db/client.js';
 import { drainedBoards } from '../db/drains.js';
-import { AVAILABLE_WORKER } from '../db/scheduling.js';
+import { AVAILABLE_WORKER } from '../db/reservations.js';
 import { boardView } from '../explain/capacity.js';
 import { readSnapshot, type CacheRedis } from '../explain/cluster-cache.js';
-import type { ClusterSnapshot } from '../queues/cache-keys.js';
+import type { ClusterSnapshot } from '../queues/cache-values.js';
 import type { Queues } from '../queues/producers.js';
 import { withTimeout } from '../util/timeout.js';
 import type { Metrics } from './registry.js';

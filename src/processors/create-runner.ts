@@ -16,10 +16,10 @@ import { RateLimitedError, describeGitHubError, isStatus } from '../github/error
 import { describeKubeError, type Kube } from '../kube/client.js';
 import { jitSecret, runnerPod } from '../kube/manifests.js';
 import { kickBoard, type Queues } from '../queues/producers.js';
-import type { LastError } from '../queues/cache-keys.js';
+import type { LastError } from '../queues/cache-values.js';
 import type { Payload } from '../queues/registry.js';
-import { workerScope } from '../scheduling/scope.js';
-import { teardownWorker } from '../scheduling/teardown.js';
+import { workerScope } from '../provisioning/scope.js';
+import { teardownWorker } from '../provisioning/teardown.js';
 import type { JobContext } from './dispatch.js';
 import { countError, observeQueueLatency } from '../metrics/observe.js';
 import type { Metrics } from '../metrics/registry.js';

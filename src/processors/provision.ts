@@ -2,7 +2,7 @@ import { DelayedError } from 'bullmq';
 import type { Db } from '../db/client.js';
 import { isCovered, jobCoverage } from '../db/jobs.js';
 import type { Payload } from '../queues/registry.js';
-import type { PassResult } from '../scheduling/pass.js';
+import type { PassResult } from '../matching/pass.js';
 import type { JobContext } from './dispatch.js';
 
 export interface ProvisionDeps {
@@ -41,13 +41,5 @@ export function provisionProcessor(deps: ProvisionDeps) {
     );
     await ctx.job.moveToDelayed(Date.now() + deps.waitMs, ctx.token);
     throw new DelayedError();
-  };
-}
-
-/** `match` (one per board, deduplicated): a kick after a slot freed or a node appeared. */
-export function matchProcessor(deps: Pick<ProvisionDeps, 'passes'>) {
-  return async (data: Payload<'match'>) => {
-    const pass = await deps.passes.run(data.board);
-    return { reserved: pass.reserved.length, free: pass.free, waitingPools: pass.waiting.size };
   };
 }

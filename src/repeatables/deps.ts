@@ -7,7 +7,7 @@ import type { ClusterView } from '../kube/cluster-view.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Queues } from '../queues/producers.js';
-import type { createPodFollower } from '../scheduling/follow-pods.js';
+import type { createPodFollower } from '../cluster/follow-pods.js';
 
 /** What the reconciliation passes need; each pass picks what it uses. */
 export interface ReconcileDeps {

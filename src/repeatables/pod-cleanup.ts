@@ -1,6 +1,6 @@
 import { workersByName } from '../db/reconcile.js';
 import { podStatus } from '../kube/pod-status.js';
-import { isOurPod } from '../scheduling/follow-pods.js';
+import { isOurPod } from '../kube/constants.js';
 import { counter, settleMs, type Counts, type ReconcileDeps } from './deps.js';
 
 /**

@@ -1,3 +1,4 @@
+import { redisKeys } from '../queues/keys.js';
 import { readState, receivedDeliveries, writeState } from '../db/reconcile.js';
 import type { AppKind, HookDelivery } from '../github/client.js';
 import { describeGitHubError } from '../github/errors.js';
@@ -59,7 +60,7 @@ export async function reconcileRedeliveries(
         break;
       }
       const fresh = await deps.redis.set(
-        `${deps.config.redisPrefix}:cache:redelivered:${d.guid}`,
+        redisKeys(deps.config.redisPrefix).redelivered(d.guid),
         '1',
         'EX',
         600,

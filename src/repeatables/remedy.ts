@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { finishWorker, markReplacing, type WorkerRecord } from '../db/workers.js';
 import { collectDiagnostics } from '../kube/diagnostics.js';
 import { kickBoard } from '../queues/producers.js';
-import { workerScope } from '../scheduling/scope.js';
+import { workerScope } from '../provisioning/scope.js';
 import type { ReconcileDeps } from './deps.js';
 
 export type HealthReason =

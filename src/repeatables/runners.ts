@@ -1,3 +1,4 @@
+import { redisKeys } from '../queues/keys.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   activeWorkers,
@@ -9,8 +10,8 @@ import {
 import type { WorkerRecord } from '../db/workers.js';
 import type { GitHubRunner } from '../github/client.js';
 import { describeGitHubError } from '../github/errors.js';
-import { isOurPod } from '../scheduling/follow-pods.js';
-import { workerScope } from '../scheduling/scope.js';
+import { isOurPod } from '../kube/constants.js';
+import { workerScope } from '../provisioning/scope.js';
 import { counter, type Counts, type ReconcileDeps } from './deps.js';
 import { replaceWorker, type HealthReason } from './remedy.js';
 
@@ -89,7 +90,7 @@ export async function reconcileRunners(
     suspects.set(key, [...(suspects.get(key) ?? []), w]);
   }
 
-  const scansKey = `${deps.config.redisPrefix}:cache:runner-scans`;
+  const scansKey = redisKeys(deps.config.redisPrefix).runnerScans;
   const scopes = new Map<string, RunnerScopeRow>();
   for (const s of await scopesToScan(deps.db, new Date(now - CLEANUP_LOOKBACK_MS))) {
     const key = scopeKey(s);

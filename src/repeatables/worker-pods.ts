@@ -2,7 +2,7 @@ import { activeWorkers } from '../db/reconcile.js';
 import { enqueueCreateRunners } from '../queues/producers.js';
 import { jobIds } from '../queues/registry.js';
 import { podStatus } from '../kube/pod-status.js';
-import { isOurPod } from '../scheduling/follow-pods.js';
+import { isOurPod } from '../kube/constants.js';
 import { counter, settleMs, type Counts, type ReconcileDeps } from './deps.js';
 import { replaceWorker } from './remedy.js';
 

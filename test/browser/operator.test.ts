@@ -6,7 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cacheKeys } from '../../src/queues/cache-keys.js';
+import { redisKeys } from '../../src/queues/keys.js';
 import { jobIds } from '../../src/queues/registry.js';
 import { org, waitForJob } from '../helpers/scenario.js';
 import { startSystem, type TestSystem } from '../helpers/system.js';
@@ -49,7 +49,7 @@ beforeAll(async () => {
     { what: 'the waiting job delayed' },
   );
   // The worker leader publishes the cluster snapshot the pages read.
-  await waitFor(() => sys.redis.redis.get(cacheKeys(sys.redis.prefix).cluster), {
+  await waitFor(() => sys.redis.redis.get(redisKeys(sys.redis.prefix).cluster), {
     what: 'cluster snapshot',
   });
   web = await startOperatorWeb({

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, expect, it } from 'vitest';
 import { rng } from '../../src/demo/scenario.js';
-import { RECONCILE_TASKS, schedulerId } from '../../src/repeatables/schedule.js';
+import { RECONCILE_TASKS, schedulerId } from '../../src/repeatables/job-schedulers.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { org, user } from '../helpers/scenario.js';
 import { startSystem, type SystemOptions, type TestSystem } from '../helpers/system.js';

@@ -3,7 +3,7 @@ import { markReplacing, getWorker } from '../../src/db/workers.js';
 import { createGitHub } from '../../src/github/client.js';
 import { createLogger } from '../../src/logger.js';
 import { replaceWorker } from '../../src/repeatables/remedy.js';
-import { RECONCILE_TASKS, schedulerId } from '../../src/repeatables/schedule.js';
+import { RECONCILE_TASKS, schedulerId } from '../../src/repeatables/job-schedulers.js';
 import { jobRow, org, waitForJob } from '../helpers/scenario.js';
 import { startSystem, type SystemOptions, type TestSystem } from '../helpers/system.js';
 import { waitFor } from '../helpers/wait.js';

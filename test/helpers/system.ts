@@ -9,7 +9,7 @@ import { createKube, loadKubeConfig } from '../../src/kube/client.js';
 import { createLogger } from '../../src/logger.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 import type { Counts } from '../../src/repeatables/deps.js';
-import type { ReconcileTask } from '../../src/repeatables/schedule.js';
+import type { ReconcileTask } from '../../src/repeatables/job-schedulers.js';
 import { startWorkerApp, type WorkerApp } from '../../src/worker-app.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from './stores.js';
 import { SECRET, startWeb, type TestWeb } from './web.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheKeys } from '../../src/queues/cache-keys.js';
+import { redisKeys } from '../../src/queues/keys.js';
 import { jobIds } from '../../src/queues/registry.js';
 import { jobRow, org, waitForJob } from '../helpers/scenario.js';
 import { BASE_RUNNERS, startSystem, type TestSystem } from '../helpers/system.js';
@@ -100,7 +100,7 @@ beforeAll(async () => {
   );
   waiting = sys.sim.github.queueJob({ repo: 'acme/app', labels: ['ubuntu-24.04-riscv-rvv'] });
   await delayed(waiting.id);
-  await waitFor(() => sys.redis.redis.get(cacheKeys(sys.redis.prefix).cluster), {
+  await waitFor(() => sys.redis.redis.get(redisKeys(sys.redis.prefix).cluster), {
     what: 'cluster snapshot',
   });
 }, 60_000);

@@ -10,7 +10,7 @@ import {
 } from '../../src/metrics/observe.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { startMetricsServer } from '../../src/metrics/server.js';
-import { cacheKeys } from '../../src/queues/cache-keys.js';
+import { redisKeys } from '../../src/queues/keys.js';
 import { enqueueProvision } from '../../src/queues/producers.js';
 import { org, waitForJob } from '../helpers/scenario.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
@@ -81,7 +81,7 @@ describe('web /metrics', () => {
     );
     await enqueueProvision(web.queues, [{ jobId: 1, board: 'scw-em-rv1' }]);
     await redis.redis.set(
-      cacheKeys(redis.prefix).cluster,
+      redisKeys(redis.prefix).cluster,
       JSON.stringify({
         at: new Date().toISOString(),
         nodes: [

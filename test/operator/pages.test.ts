@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainBoard } from '../../src/db/drains.js';
-import { cacheKeys, type ClusterSnapshot } from '../../src/queues/cache-keys.js';
+import { redisKeys } from '../../src/queues/keys.js';
+import type { ClusterSnapshot } from '../../src/queues/cache-values.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
 import { ADMIN_TOKEN, insertJob, startOperatorWeb, type OperatorWeb } from './helpers.js';
 
@@ -46,7 +47,7 @@ beforeAll(async () => {
     prefix: redis.prefix,
     adminToken: ADMIN_TOKEN,
   });
-  await redis.redis.set(cacheKeys(redis.prefix).cluster, JSON.stringify(snapshot));
+  await redis.redis.set(redisKeys(redis.prefix).cluster, JSON.stringify(snapshot));
   // Entity 1 (acme): one running job on the runner aaa, two pending behind it.
   await insertJob(pg.db, {
     jobId: 101,

@@ -9,7 +9,7 @@ import {
   parseSelector,
 } from '../../src/sim/kube/api/selectors.js';
 import { parseQuantity, podRequests } from '../../src/sim/kube/kubelet/resources.js';
-import { decide } from '../../src/sim/kube/kubelet/scheduler.js';
+import { decide } from '../../src/sim/kube/kube-scheduler/decide.js';
 import { nodeManifest } from '../../src/sim/kube/nodes.js';
 import type { Node, Pod } from '../../src/sim/kube/state/types.js';
 import { KubeError } from '../../src/sim/kube/errors.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, type EntityLoad, type PoolDemand } from '../../src/scheduling/allocate.js';
+import { allocate, type EntityLoad, type PoolDemand } from '../../src/matching/allocate.js';
 
 const pool = (key: string, entityId: number, times: number[]): PoolDemand => ({
   key,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Coalescer } from '../../src/scheduling/coalesce.js';
+import { Coalescer } from '../../src/matching/coalesce.js';
 
 describe('Coalescer', () => {
   it('runs one task per key at a time and folds calls made meanwhile into one more run', async () => {

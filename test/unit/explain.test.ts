@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explainJob, type ExplainInput, type ReasonCode } from '../../src/explain/explain.js';
-import type { ClusterSnapshot } from '../../src/queues/cache-keys.js';
+import type { ClusterSnapshot } from '../../src/queues/cache-values.js';
 
 const T0 = new Date('2024-05-01T12:00:00Z');
 const NOW = new Date('2024-05-01T13:00:00Z');

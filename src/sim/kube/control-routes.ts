@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z } from 'zod';
 import type { KubeControl } from './control.js';
 import { KubeError } from './errors.js';
-import { isReady } from './kubelet/scheduler.js';
+import { isReady } from './kube-scheduler/decide.js';
 import type { KubeState } from './state/store.js';
 
 const match = {

@@ -10,7 +10,7 @@ import { PodContext, type KubeletDeps } from './pod-context.js';
 import { PodFaults, type PodFaultClaim } from './pod-faults.js';
 import { isFinished } from './pod-status.js';
 import { PodWorker } from './pod-worker.js';
-import { SchedulingQueue } from './scheduling.js';
+import { SchedulingQueue } from '../kube-scheduler/queue.js';
 
 /** The store keeps an unchanged spec's object, so this is almost always one comparison. */
 function specChanged(previous: Pod, pod: Pod): boolean {

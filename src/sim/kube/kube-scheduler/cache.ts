@@ -7,9 +7,9 @@
  */
 import type { KubeState } from '../state/store.js';
 import type { Change, Node, Pod, PodSpec } from '../state/types.js';
-import { isFinished } from './pod-status.js';
-import { podRequests, type Amounts } from './resources.js';
-import { nodeInfo, type Cluster, type NodeInfo } from './scheduler.js';
+import { isFinished } from '../kubelet/pod-status.js';
+import { podRequests, type Amounts } from '../kubelet/resources.js';
+import { nodeInfo, type Cluster, type NodeInfo } from './decide.js';
 
 /** A pod that counts against its node: bound and not finished. */
 interface Placed {

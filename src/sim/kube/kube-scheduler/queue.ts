@@ -9,10 +9,10 @@
 import type { EventRecorder } from '../state/events.js';
 import type { KubeState } from '../state/store.js';
 import type { Change, Pod, PodSpec } from '../state/types.js';
-import { setCondition } from './pod-status.js';
-import { podRequests, type Amounts } from './resources.js';
-import { SchedulerCache } from './scheduler-cache.js';
-import { decideAmong } from './scheduler.js';
+import { setCondition } from '../kubelet/pod-status.js';
+import { podRequests, type Amounts } from '../kubelet/resources.js';
+import { SchedulerCache } from './cache.js';
+import { decideAmong } from './decide.js';
 
 interface Queued {
   namespace: string;

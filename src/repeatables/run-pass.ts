@@ -1,16 +1,15 @@
-import type { Payload } from '../queues/registry.js';
-import type { JobContext } from '../processors/dispatch.js';
-import { PermanentError } from '../errors.js';
+import { countReconciled, timeReconcile } from '../metrics/observe.js';
+import { withLease } from '../queues/lease.js';
+import { redisKeys } from '../queues/keys.js';
 import type { Counts, ReconcileDeps } from './deps.js';
+import type { ReconcileTask } from './job-schedulers.js';
 import { reconcileJobStatus } from './job-status.js';
 import { reconcilePodCleanup } from './pod-cleanup.js';
 import { reconcileQueueSweep } from './queue-sweep.js';
 import { reconcileRedeliveries } from './redeliveries.js';
 import { reconcileRetention } from './retention.js';
 import { reconcileRunners } from './runners.js';
-import { RECONCILE_TASKS, withTaskLock, type ReconcileTask } from './schedule.js';
 import { reconcileWorkerPods } from './worker-pods.js';
-import { countReconciled, timeReconcile } from '../metrics/observe.js';
 
 export const PASSES: Record<ReconcileTask, (deps: ReconcileDeps) => Promise<Counts>> = {
   'job-status': reconcileJobStatus,
@@ -22,6 +21,10 @@ export const PASSES: Record<ReconcileTask, (deps: ReconcileDeps) => Promise<Coun
   retention: reconcileRetention,
 };
 
+// A process killed mid-pass holds its task up for this long at most (the lease is extended while
+// the pass runs).
+const TASK_LEASE_MS = 15_000;
+
 /** Runs one pass; a pass still running elsewhere makes this tick a no-op. Logs its counts. */
 export async function runPass(
   deps: ReconcileDeps,
@@ -29,13 +32,11 @@ export async function runPass(
   log = deps.log,
 ): Promise<Counts | 'busy'> {
   const started = Date.now();
-  // Renewed while the pass runs: a process killed mid-pass holds the task up for this long at most.
-  const lockMs = 15_000;
   const pass = () => PASSES[task](deps);
-  const result = await withTaskLock(
+  const result = await withLease(
     deps.redis,
-    `${deps.config.redisPrefix}:lock:reconcile:${task}`,
-    lockMs,
+    redisKeys(deps.config.redisPrefix).reconcileLock(task),
+    TASK_LEASE_MS,
     deps.metrics ? () => timeReconcile(deps.metrics!, task, pass) : pass,
   );
   log.info({ task, ms: Date.now() - started, counts: result }, 'reconcile pass');
@@ -44,14 +45,4 @@ export async function runPass(
       countReconciled(deps.metrics, task, action, n);
   }
   return result;
-}
-
-/** `reconcile` (one per tick per task, from the job schedulers). */
-export function reconcileProcessor(deps: ReconcileDeps) {
-  return async (data: Payload<'reconcile'>, ctx: JobContext) => {
-    if (!(RECONCILE_TASKS as readonly string[]).includes(data.task)) {
-      throw new PermanentError(`unknown reconcile task "${data.task}"`, 'bad_payload');
-    }
-    return runPass(deps, data.task as ReconcileTask, ctx.log);
-  };
 }

@@ -1,16 +1,4 @@
-/**
- * Redis keys outside BullMQ's own, all under the deployment's prefix. Values are caches or
- * coordination only, never secrets and never the record of anything (PostgreSQL is).
- */
-export const cacheKeys = (prefix: string) => ({
-  /** JSON ClusterSnapshot written by the pod-follower leader; read by web pages and the CLI. */
-  cluster: `${prefix}:cache:cluster`,
-  /** Hash: `board:<name>` / `entity:<id>` → JSON LastError of the latest failed runner creation. */
-  lastErrors: `${prefix}:cache:last-errors`,
-  /** The pod-follower leader's lease. */
-  podFollowerLeader: `${prefix}:leader:pod-follower`,
-});
-
+/** What the JSON values of our Redis caches hold (key names: keys.ts). */
 export interface SnapshotNode {
   name: string;
   board: string;

@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Db } from '../db/client.js';
 import { finishWorker, getWorker, markWorkerRunning } from '../db/workers.js';
-import { APP_LABEL, APP_NAME, DEPLOY_ENV_LABEL } from '../kube/constants.js';
+import { isOurPod } from '../kube/constants.js';
 import type { Kube } from '../kube/client.js';
 import { collectDiagnostics } from '../kube/diagnostics.js';
 import { podStatus } from '../kube/pod-status.js';
@@ -22,10 +22,6 @@ export interface FollowDeps {
 
 export type FollowOutcome =
   'running' | 'completed' | 'failed' | 'orphaned' | 'unchanged' | 'not_ours';
-
-export const isOurPod = (pod: V1Pod, deployEnv: string): boolean =>
-  pod.metadata?.labels?.[APP_LABEL] === APP_NAME &&
-  pod.metadata.labels[DEPLOY_ENV_LABEL] === deployEnv;
 
 /**
  * Workers follow their pods: Running → running (running_at from the container start), Succeeded →

@@ -1,7 +1,7 @@
 import type { RunnersConfig } from '../config/runners.js';
 import { entitySettings } from '../config/runners.js';
 import type { Db } from '../db/client.js';
-import { reserveWorkers, type WaitReason } from '../db/scheduling.js';
+import { reserveWorkers, type WaitReason } from '../db/reservations.js';
 import { freeSlots } from '../kube/capacity.js';
 import type { ClusterView } from '../kube/cluster-view.js';
 import type { Logger } from '../logger.js';
@@ -35,7 +35,11 @@ export interface PassResult {
  * per reserved worker. Passes for one board are coalesced within the process and serialised
  * across processes by the board's advisory lock.
  */
-export function createBoardPasses(deps: PassDeps): { run(board: string): Promise<PassResult> } {
+export interface BoardPasses {
+  run(board: string): Promise<PassResult>;
+}
+
+export function createBoardPasses(deps: PassDeps): BoardPasses {
   async function pass(board: string): Promise<PassResult> {
     const drained = await deps.isDrained(board);
     const capacity = await deps.cluster.capacity(board);

@@ -7,7 +7,7 @@
  * scheduling queue can keep them between passes; `decide` wraps it for plain nodes.
  */
 import type { Node, Pod, Taint } from '../state/types.js';
-import { allocatable, podRequests, type Amounts } from './resources.js';
+import { allocatable, podRequests, type Amounts } from '../kubelet/resources.js';
 
 export type Decision = { node: Node } | { message: string };
 
