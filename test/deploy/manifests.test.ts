@@ -117,7 +117,7 @@ describe('the schema check itself', () => {
         },
       },
     };
-    const problems = schemaProblems(deployment as unknown as K8sObject);
+    const problems = schemaProblems(deployment);
     expect(problems.some((p) => p.includes('limits/cpu'))).toBe(true);
     expect(problems).toContain(
       'Deployment /x: unknown field .spec.template.spec.terminationGracePeriod',

@@ -46,7 +46,7 @@ function egressAllowedTo(policy: Policy, ip: string): boolean {
 
 describe.each(OVERLAYS)('overlay %s', (overlay) => {
   const policy = () =>
-    find(render(overlay), 'NetworkPolicy', 'rise-runners-isolation').spec as unknown as Policy;
+    find(render(overlay), 'NetworkPolicy', 'rise-runners-isolation').spec as Policy;
 
   it('selects every runner pod, and no pool bypasses it with hostNetwork', () => {
     const objects = render(overlay);

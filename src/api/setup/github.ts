@@ -48,7 +48,8 @@ export function restCaller(o: SetupGitHubOptions): Call {
     if (!res.ok) {
       let message = text.slice(0, 200);
       try {
-        message = String((JSON.parse(text) as { message?: unknown }).message ?? message);
+        const parsed = (JSON.parse(text) as { message?: unknown }).message;
+        if (typeof parsed === 'string') message = parsed;
       } catch {
         // not JSON: keep the text
       }

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { html, type SafeHtml } from '../pages/html.js';
-import { CSP, renderPage, sendPage } from '../pages/layout.js';
+import { CSP, renderPage } from '../pages/layout.js';
 import type { CheckReport } from './check.js';
 import type { CreatedApp } from './github.js';
 import { VARIABLES, type AppKind, type AppManifest } from './manifests.js';
@@ -20,15 +20,19 @@ export function sendSetupPage(
   page: string,
   formTarget?: string,
 ): void {
-  sendPage(res, status, page);
-  if (formTarget) {
-    const origin = new URL(formTarget).origin;
-    res.set(
-      'Content-Security-Policy',
-      CSP.replace("form-action 'self'", `form-action 'self' ${origin}`),
-    );
-  }
-  res.set('Referrer-Policy', 'no-referrer');
+  const csp = formTarget
+    ? CSP.replace("form-action 'self'", `form-action 'self' ${new URL(formTarget).origin}`)
+    : CSP;
+  res
+    .status(status)
+    .set({
+      'Content-Security-Policy': csp,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+    })
+    .type('html')
+    .send(page);
 }
 
 export function setupPage(o: { deployEnv: string; githubWebUrl: string; error?: string }): string {
