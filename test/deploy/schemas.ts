@@ -63,7 +63,11 @@ export function schemaProblems(o: K8sObject): string[] {
     problems.push(`${where}: ${(err as Error).message}`);
   }
   const type = clientModelName(o);
-  const back: unknown = ObjectSerializer.serialize(ObjectSerializer.deserialize(o, type), type);
+  const back: unknown = ObjectSerializer.serialize(
+    ObjectSerializer.deserialize(o, type, ''),
+    type,
+    '',
+  );
   for (const path of dropped(o, back)) problems.push(`${where}: unknown field ${path}`);
   return problems;
 }
