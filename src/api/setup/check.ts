@@ -43,7 +43,8 @@ export function judgeInstallation(
     });
     return checks;
   }
-  checks.push({ name: 'app', status: 'ok', message: `the ${LABEL[kind]}, as a ${type} needs` });
+  const needs = type === 'User' ? 'a personal account' : 'an organization';
+  checks.push({ name: 'app', status: 'ok', message: `the ${LABEL[kind]}, which ${needs} needs` });
   if (inst.suspended_at) {
     checks.push({
       name: 'app',

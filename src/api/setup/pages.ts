@@ -60,7 +60,7 @@ export function setupPage(o: { deployEnv: string; githubWebUrl: string; error?: 
         ><br />
         <input id="name" name="name" maxlength="34" size="34" />
       </p>
-      <button type="submit">Continue</button>
+      <button type="submit" id="continue">Continue</button>
     </form>
     <p class="muted">
       After installing an App on an account: <code>/setup/check?installation_id=…</code> tells whether
