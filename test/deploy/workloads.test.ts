@@ -65,6 +65,28 @@ function containerOf(objects: K8sObject[], p: (typeof PROCESSES)[number]) {
   return { pod, c };
 }
 
+describe('deploy/secrets.example.yaml', () => {
+  it('holds placeholders only, for exactly the Secrets the workloads reference', () => {
+    for (const secret of EXAMPLE_SECRETS) {
+      for (const [key, value] of Object.entries(secret.stringData)) {
+        const placeholder = key.endsWith('_APP_ID') ? /^(111111|222222)$/ : /CHANGE_ME/;
+        expect({ key, value }).toEqual({ key, value: expect.stringMatching(placeholder) });
+      }
+    }
+    const referenced = new Set(
+      render('prod')
+        .filter((o) => ['Deployment', 'Job'].includes(o.kind))
+        .flatMap((o) => {
+          const spec = podTemplate(o).spec;
+          return [...spec.containers, ...(spec.initContainers ?? [])];
+        })
+        .flatMap((c) => (c.envFrom ?? []).map((e) => e.secretRef?.name))
+        .filter((n): n is string => n !== undefined),
+    );
+    expect([...referenced].sort()).toEqual(EXAMPLE_SECRETS.map((s) => s.metadata.name).sort());
+  });
+});
+
 describe.each(OVERLAYS)('overlay %s', (overlay) => {
   const objects = () => render(overlay);
 

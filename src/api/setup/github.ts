@@ -53,7 +53,12 @@ export function restCaller(o: SetupGitHubOptions): Call {
       } catch {
         // not JSON: keep the text
       }
-      throw new GitHubCallError(res.status, route.replace(/\/\d+(?=\/|$)/g, '/{id}'), message);
+      // Error texts name the route's template: ids and the one-time manifest code stay out.
+      const template = route
+        .replace(/\?.*$/, '')
+        .replace(/\/app-manifests\/[^/]+/, '/app-manifests/{code}')
+        .replace(/\/\d+(?=\/|$)/g, '/{id}');
+      throw new GitHubCallError(res.status, template, message);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   };
