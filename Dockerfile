@@ -14,6 +14,10 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/drizzle ./drizzle
 COPY --from=build /app/config ./config
+# The GitHub App manifests /setup posts to GitHub.
+COPY --from=build /app/deploy/github-apps ./deploy/github-apps
 COPY package.json Procfile ./
+# docker-compose.yml's simulator writes the Apps' keys here for the workers (owned by `node`).
+RUN mkdir /sim && chown node:node /sim
 USER node
 CMD ["node", "dist/web.js"]

@@ -3,9 +3,15 @@ import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /** Every project file reachable from `entry` through static and dynamic imports. */
-function reachable(entry: string): { files: Set<string>; packages: Set<string> } {
+function reachable(entry: string): {
+  files: Set<string>;
+  packages: Set<string>;
+  /** Package or project file → the project files importing it. */
+  importers: Map<string, Set<string>>;
+} {
   const files = new Set<string>();
   const packages = new Set<string>();
+  const importers = new Map<string, Set<string>>();
   const todo = [resolve(entry)];
   while (todo.length > 0) {
     const file = todo.pop()!;
@@ -17,15 +23,27 @@ function reachable(entry: string): { files: Set<string>; packages: Set<string> }
     )) {
       const spec = m[1] ?? m[2]!;
       if (/^import\s+type\b/.test(m[0].trim())) continue;
-      if (spec.startsWith('.')) todo.push(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
-      else
-        packages.add(
-          spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!,
-        );
+      const target = spec.startsWith('.')
+        ? resolve(dirname(file), spec.replace(/\.js$/, '.ts'))
+        : spec.startsWith('@')
+          ? spec.split('/').slice(0, 2).join('/')
+          : spec.split('/')[0]!;
+      if (spec.startsWith('.')) todo.push(target);
+      else packages.add(target);
+      if (!importers.has(target)) importers.set(target, new Set());
+      importers.get(target)!.add(file);
     }
   }
-  return { files, packages };
+  return { files, packages, importers };
 }
+
+/**
+ * The web process's one way to GitHub: the admin-only /setup pages, which exchange an App
+ * manifest's one-time code and ask GitHub, as the Apps, about an installation. A plain `fetch`
+ * client, kept off the webhook path; App keys reach web only while an operator lends them
+ * (deploy/components/setup-check). Nothing else in web may talk to GitHub or Kubernetes.
+ */
+const WEB_GITHUB_MODULE = 'src/api/setup/github.ts';
 
 describe('the webhook path', () => {
   it('never loads a GitHub or Kubernetes client', () => {
@@ -41,6 +59,19 @@ describe('the webhook path', () => {
     ).toEqual([]);
     // Sanity: the walker does follow the graph.
     expect([...files].some((f) => f.endsWith('src/api/webhook/route.ts'))).toBe(true);
+  });
+
+  it('reaches GitHub only through the /setup module, which the webhook path never loads', () => {
+    const { files, importers } = reachable('src/web.ts');
+    const allowed = resolve(WEB_GITHUB_MODULE);
+    expect(files.has(allowed)).toBe(true);
+    // App credentials (JWTs) are made in that module alone.
+    expect([...(importers.get('universal-github-app-jwt') ?? [])]).toEqual([allowed]);
+    // Only /setup's own files import it.
+    const users = [...(importers.get(allowed) ?? [])];
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.filter((f) => !f.includes('/src/api/setup/'))).toEqual([]);
+    expect(reachable('src/api/webhook/route.ts').files.has(allowed)).toBe(false);
   });
 });
 

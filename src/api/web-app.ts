@@ -14,12 +14,14 @@ import { createOperatorAuth } from './auth.js';
 import { authRouter } from './auth-routes.js';
 import { healthRouter } from './health.js';
 import { metricsRouter } from './metrics-route.js';
+import { setupRouter, type SetupConfig } from './setup/routes.js';
 import { createRecorder, type Recorder, type RecorderDeps } from './webhook/recorder.js';
 import { webhookRouter } from './webhook/route.js';
 
 export interface WebDeps {
   config: Pick<Config, 'webhookSecrets' | 'deployEnv' | 'stagingUrl' | 'trustProxy'> &
-    Partial<Pick<Config, 'adminToken' | 'redisPrefix'>>;
+    Partial<Pick<Config, 'adminToken' | 'redisPrefix'>> &
+    SetupConfig;
   runners: RunnersConfig;
   db: Db;
   redis: Pick<Redis, 'ping' | 'status' | 'get' | 'hmget' | 'zscore'>;
@@ -67,6 +69,7 @@ export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder 
       metricsRouter(deps.metrics.registry),
       authRouter({ auth, log: deps.log }),
       bullBoardRouter({ queues: deps.queues, guard: auth.guard }),
+      setupRouter({ auth, config: deps.config, log: deps.log }),
       operatorRouter({
         auth,
         db: deps.db,

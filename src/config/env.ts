@@ -43,8 +43,14 @@ const schema = z.object({
   GHAPP_PERSONAL_APP_ID: z.coerce.number().int().positive().optional(),
   GHAPP_PERSONAL_PRIVATE_KEY: pemKey,
   GITHUB_API_URL: z.url().default('https://api.github.com'),
+  // Where browsers create Apps from a manifest (/setup); GitHub Enterprise Server or the simulator.
+  GITHUB_WEB_URL: z.url().default('https://github.com'),
+  // The web process's public base URL, for the App manifests' webhook and redirect URLs.
+  PUBLIC_URL: z.url().optional(),
   KUBECONFIG: optionalText,
   K8S_KUBECONFIG: optionalText,
+  // Set by Kubernetes in every pod: the worker then uses its ServiceAccount (in-cluster config).
+  KUBERNETES_SERVICE_HOST: optionalText,
   K8S_NAMESPACE: z.string().min(1).default('default'),
   RUNNERS_CONFIG: z.string().min(1).default('config/runners.yaml'),
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
@@ -89,6 +95,10 @@ export interface Config {
   webhookSecrets: string[];
   apps: { org?: GitHubAppCredentials; personal?: GitHubAppCredentials };
   githubApiUrl: string;
+  /** GitHub's web UI (App creation from a manifest). */
+  githubWebUrl: string;
+  /** Public base URL of `web`; /setup falls back to the request's own origin. */
+  publicUrl?: string;
   kube: { kubeconfigPath?: string; kubeconfigYaml?: string; namespace: string };
   runnersConfigPath: string;
   adminToken?: string;
@@ -131,7 +141,7 @@ function requireFor(role: Role, raw: Raw, add: (name: string, message: string) =
     if (raw[`GHAPP_${kind}_APP_ID`] === undefined) add(`GHAPP_${kind}_APP_ID`, 'is required');
     if (!raw[`GHAPP_${kind}_PRIVATE_KEY`]) add(`GHAPP_${kind}_PRIVATE_KEY`, 'is required');
   }
-  if (!raw.KUBECONFIG && !raw.K8S_KUBECONFIG) {
+  if (!raw.KUBECONFIG && !raw.K8S_KUBECONFIG && !raw.KUBERNETES_SERVICE_HOST) {
     add('KUBECONFIG', 'or K8S_KUBECONFIG is required (a kubeconfig path, or the YAML itself)');
   }
 }
@@ -180,6 +190,8 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
       personal: app(raw.GHAPP_PERSONAL_APP_ID, raw.GHAPP_PERSONAL_PRIVATE_KEY),
     },
     githubApiUrl: raw.GITHUB_API_URL.replace(/\/+$/, ''),
+    githubWebUrl: raw.GITHUB_WEB_URL.replace(/\/+$/, ''),
+    publicUrl: raw.PUBLIC_URL?.replace(/\/+$/, ''),
     kube: {
       kubeconfigPath: raw.KUBECONFIG,
       kubeconfigYaml: raw.K8S_KUBECONFIG,

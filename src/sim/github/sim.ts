@@ -13,6 +13,7 @@ import { Jobs } from './jobs.js';
 import { RateLimits } from './rate-limit.js';
 import { errorHandler, routeDefiner } from './route.js';
 import { appRoutes } from './routes/app.js';
+import { appManifestRoutes } from './routes/app-manifests.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { jobRoutes } from './routes/jobs.js';
 import { runnerGroupRoutes } from './routes/runner-groups.js';
@@ -59,6 +60,7 @@ export function createGitHubSim(options: GitHubSimOptions = {}): GitHubSim {
   runnerGroupRoutes(route, { state, runners });
   runnerRoutes(route, { state, runners });
   jobRoutes(route, { state });
+  appManifestRoutes(api, { state, calls });
 
   const servers = new Set<Listening>();
   const sim: GitHubSim = {
