@@ -95,7 +95,7 @@ export function createPluginService(devices: DeviceList, log: Logger): PluginSer
       Allocate: allocate,
       GetPreferredAllocation: getPreferredAllocation,
       PreStartContainer: preStartContainer,
-    } as grpc.UntypedServiceImplementation,
+    },
     endStreams() {
       for (const call of streams) call.end();
       streams.clear();

@@ -6,6 +6,7 @@
 import type { Logger } from '../../logger.js';
 import { desiredLabels, type OwnedLabels } from './labels.js';
 import type { SyncLabels } from './node-labels.js';
+import { LabelSyncError } from './sync-error.js';
 import { parseCompatible, parseCpuinfo, readFirst, type Reading } from './sources.js';
 
 export interface LabellerOptions {
@@ -91,9 +92,10 @@ export class Labeller {
         Math.min(options.retryMaxMs ?? 60_000, options.intervalMs),
       );
       // Only a status and a message: an error object from the client can carry request headers.
-      const detail = (err as { detail?: unknown }).detail ?? {
-        message: err instanceof Error ? err.message : String(err),
-      };
+      const detail =
+        err instanceof LabelSyncError
+          ? err.detail
+          : { message: err instanceof Error ? err.message : String(err) };
       deps.log.warn(
         { error: detail, attempt: this.failures, retryInMs: delay },
         'labelling the node failed; retrying',

@@ -9,8 +9,10 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { describeKubeError } from '../../kube/client.js';
 import { withTimeout } from '../../util/timeout.js';
 import { labelChanges } from './labels.js';
+import { LabelSyncError } from './sync-error.js';
 
 export interface LabelSyncResult {
   /** The labels patched; empty when the node already had every value. */
@@ -24,7 +26,7 @@ export type SyncLabels = (
 
 export function createNodeLabelSync(config: KubeConfig, timeoutMs = 10_000): SyncLabels {
   const api = config.makeApiClient(CoreV1Api);
-  return async (name, desired) => {
+  const sync: SyncLabels = async (name, desired) => {
     const node = await withTimeout(api.readNode({ name }), timeoutMs, 'kubernetes read node');
     const changed = labelChanges(node.metadata?.labels, desired);
     if (Object.keys(changed).length === 0) return { changed };
@@ -37,5 +39,12 @@ export function createNodeLabelSync(config: KubeConfig, timeoutMs = 10_000): Syn
       'kubernetes patch node',
     );
     return { changed };
+  };
+  return async (name, desired) => {
+    try {
+      return await sync(name, desired);
+    } catch (err) {
+      throw new LabelSyncError(describeKubeError(err));
+    }
   };
 }

@@ -2,9 +2,10 @@
  * The labeller's short-lived Kubernetes step, run as a child process (see sync-process.ts):
  * reads `{ nodeName, desired }` as JSON on stdin, syncs the labels, and prints one JSON line.
  */
-import { describeKubeError, loadKubeConfig } from '../../kube/client.js';
+import { loadKubeConfig } from '../../kube/client.js';
 import { childKubeconfigPath } from '../config.js';
 import { createNodeLabelSync } from './node-labels.js';
+import { LabelSyncError } from './sync-error.js';
 
 async function readStdin(): Promise<string> {
   let text = '';
@@ -33,6 +34,10 @@ try {
   const sync = createNodeLabelSync(loadKubeConfig(path ? { path } : {}));
   answer = { ok: true, ...(await sync(nodeName, desired)) };
 } catch (err) {
-  answer = { ok: false, error: describeKubeError(err) };
+  const detail =
+    err instanceof LabelSyncError
+      ? err.detail
+      : { message: err instanceof Error ? err.message : String(err) };
+  answer = { ok: false, error: detail };
 }
 process.stdout.write(`${JSON.stringify(answer)}\n`, () => process.exit(0));

@@ -6,14 +6,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LabelSyncResult, SyncLabels } from './node-labels.js';
-
-/** An API error as the child described it (status and message only: no credentials). */
-export class LabelSyncError extends Error {
-  override name = 'LabelSyncError';
-  constructor(readonly detail: Record<string, unknown>) {
-    super(String(detail.message ?? 'label sync failed'));
-  }
-}
+import { LabelSyncError } from './sync-error.js';
 
 // Run from source (tsx) the child is a .ts file too; process.execArgv carries the loader.
 const childFile = fileURLToPath(

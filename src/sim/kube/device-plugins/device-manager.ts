@@ -61,10 +61,20 @@ function bind(server: grpc.Server, address: string): Promise<void> {
   });
 }
 
-const failure = (code: grpc.status, details: string): Partial<grpc.StatusObject> => ({
-  code,
-  details,
-});
+/** A refused registration, answered with its gRPC status. */
+class Refused extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const asStatus = (err: unknown): Partial<grpc.StatusObject> =>
+  err instanceof Refused
+    ? { code: err.code, details: err.message }
+    : { code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) };
 
 export class SimDeviceManager {
   readonly socketPath: string;
@@ -89,7 +99,7 @@ export class SimDeviceManager {
       ) =>
         void this.register(call.request).then(
           () => done(null, {}),
-          (err: Partial<grpc.StatusObject>) => done(err, null),
+          (err: unknown) => done(asStatus(err), null),
         ),
     });
     await bind(server, unixAddress(this.socketPath));
@@ -142,13 +152,13 @@ export class SimDeviceManager {
 
   private async register(request: RegisterRequest): Promise<void> {
     if (request.version !== API_VERSION) {
-      throw failure(
+      throw new Refused(
         grpc.status.INVALID_ARGUMENT,
         `Requested device plugin version "${request.version}" is not supported; supported: ${API_VERSION}`,
       );
     }
     if (!extendedName.test(request.resource_name)) {
-      throw failure(
+      throw new Refused(
         grpc.status.INVALID_ARGUMENT,
         `the ResourceName "${request.resource_name}" is invalid`,
       );
@@ -169,7 +179,7 @@ export class SimDeviceManager {
       );
     } catch (err) {
       client.close();
-      throw failure(
+      throw new Refused(
         grpc.status.UNAVAILABLE,
         `failed to dial device plugin: ${(err as Error).message}`,
       );
