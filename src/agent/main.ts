@@ -15,7 +15,7 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-function readConfig(): { config: AgentConfig; boards?: Record<string, string> } {
+async function readConfig(): Promise<{ config: AgentConfig; boards?: Record<string, string> }> {
   try {
     const config = parseAgentArgs(process.argv.slice(2));
     if (config === 'help') {
@@ -24,7 +24,7 @@ function readConfig(): { config: AgentConfig; boards?: Record<string, string> } 
     }
     return {
       config,
-      ...(config.labeller ? { boards: loadBoards(config.labeller.boardsFile) } : {}),
+      ...(config.labeller ? { boards: await loadBoards(config.labeller.boardsFile) } : {}),
     };
   } catch (err) {
     if (err instanceof UsageError || err instanceof BoardsFileError) fail(err.message, 2);
@@ -33,7 +33,7 @@ function readConfig(): { config: AgentConfig; boards?: Record<string, string> } 
 }
 
 async function main(): Promise<void> {
-  const { config, boards } = readConfig();
+  const { config, boards } = await readConfig();
   const log = createLogger({ level: config.logLevel as 'info', name: 'rise-node-agent' });
   log.info(
     { role: config.role, devicePlugin: config.devicePlugin, labeller: config.labeller },

@@ -186,7 +186,7 @@ describe('label values and boards', () => {
     expect(boardFor([], DEFAULT_BOARDS)).toBe('unknown');
   });
 
-  it('loads a --boards file over the defaults', () => {
+  it('loads a --boards file over the defaults', async () => {
     const { dir, remove } = tempDir('rise-boards-');
     cleanups.push(remove);
     const file = join(dir, 'boards.yaml');
@@ -194,13 +194,14 @@ describe('label values and boards', () => {
       file,
       '# extra boards\nstarfive,jh7110: visionfive2\nspacemit,k1-x: cloudv10x-rvv\n',
     );
-    expect(loadBoards(file)).toEqual({
+    expect(await loadBoards(file)).toEqual({
       ...DEFAULT_BOARDS,
       'starfive,jh7110': 'visionfive2',
       'spacemit,k1-x': 'cloudv10x-rvv',
     });
     writeFileSync(file, '');
-    expect(loadBoards(file)).toEqual(DEFAULT_BOARDS);
+    expect(await loadBoards(file)).toEqual(DEFAULT_BOARDS);
+    expect(await loadBoards()).toEqual(DEFAULT_BOARDS);
   });
 
   it.each([
@@ -208,14 +209,14 @@ describe('label values and boards', () => {
     ['x,y: "not valid!"\n', '"x,y": the board must be a label value'],
     ['x,y: [1]\n', '"x,y": the board must be a label value'],
     ['a: b: c\n', 'Nested mappings are not allowed'],
-  ])('rejects a bad --boards file %j in one line', (text, message) => {
+  ])('rejects a bad --boards file %j in one line', async (text, message) => {
     const { dir, remove } = tempDir('rise-boards-');
     cleanups.push(remove);
     const file = join(dir, 'boards.yaml');
     writeFileSync(file, text);
-    expect(() => loadBoards(file)).toThrow(BoardsFileError);
-    expect(() => loadBoards(file)).toThrow(message);
-    expect(() => loadBoards(join(dir, 'missing.yaml'))).toThrow(/ENOENT/);
+    await expect(loadBoards(file)).rejects.toThrow(BoardsFileError);
+    await expect(loadBoards(file)).rejects.toThrow(message);
+    await expect(loadBoards(join(dir, 'missing.yaml'))).rejects.toThrow(/ENOENT/);
   });
 });
 

@@ -3,7 +3,6 @@
  * defaults are the original labeller's; `--boards FILE` (a YAML map) adds or overrides entries.
  */
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 
 export const DEFAULT_BOARDS: Readonly<Record<string, string>> = {
   'scaleway,em-rv1-c4m16s128-a': 'scw-em-rv1',
@@ -33,11 +32,15 @@ export class BoardsFileError extends Error {
   override name = 'BoardsFileError';
 }
 
-/** The defaults with the file's entries on top. Throws BoardsFileError with one line. */
-export function loadBoards(file?: string): Record<string, string> {
+/**
+ * The defaults with the file's entries on top. Throws BoardsFileError with one line. The YAML
+ * parser is loaded only for a file: most nodes need none, and every resident MB counts here.
+ */
+export async function loadBoards(file?: string): Promise<Record<string, string>> {
   if (!file) return { ...DEFAULT_BOARDS };
   let doc: unknown;
   try {
+    const { parse } = await import('yaml');
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
