@@ -5,7 +5,6 @@
 import { shutdownOnSignals, type Step } from '../lifecycle.js';
 import { createLogger } from '../logger.js';
 import { HELP, UsageError, parseAgentArgs, type AgentConfig } from './config.js';
-import { DevicePlugin } from './device-plugin/plugin.js';
 import { BoardsFileError, loadBoards } from './labeller/boards.js';
 import { Labeller } from './labeller/labeller.js';
 import { createChildProcessLabelSync } from './labeller/sync-process.js';
@@ -54,6 +53,8 @@ async function main(): Promise<void> {
     steps.push(['labeller', () => labeller.stop()]);
   }
   if (config.devicePlugin) {
+    // gRPC costs some 15 MB resident: a labeller-only process does without it.
+    const { DevicePlugin } = await import('./device-plugin/plugin.js');
     const plugin = new DevicePlugin(config.devicePlugin, log.child({ component: 'device-plugin' }));
     await plugin.start();
     steps.push(['device-plugin', () => plugin.stop()]);

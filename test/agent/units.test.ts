@@ -314,7 +314,10 @@ describe('the agent process', () => {
   it('never loads @kubernetes/client-node itself (its label-sync child does)', () => {
     const main = runtimeImports('src/agent/main.ts');
     expect([...main.packages]).not.toContain('@kubernetes/client-node');
-    expect([...main.files].some((f) => f.endsWith('src/agent/device-plugin/plugin.ts'))).toBe(true);
+    expect([...main.files].some((f) => f.endsWith('src/agent/labeller/labeller.ts'))).toBe(true);
+    // gRPC too is loaded only by the roles that serve the device plugin.
+    expect([...main.packages]).not.toContain('@grpc/grpc-js');
+    expect(runtimeImports('src/agent/device-plugin/plugin.ts').packages).toContain('@grpc/grpc-js');
     expect(runtimeImports('src/agent/labeller/sync-child.ts').packages).toContain(
       '@kubernetes/client-node',
     );
