@@ -50,17 +50,18 @@ The RISE RISC-V runner node agent. Roles:
   all             both, in one process
 
 Device plugin:
-  --plugin-dir DIR              kubelet device-plugin directory (default ${DEFAULT_PLUGIN_DIR});
-                                serves DIR/rise-riscv-runner.sock; DIR/rise-riscv-runner.drain
-                                (a file) marks the node drained
+  --plugin-dir DIR              the kubelet's device-plugin directory
+                                (default ${DEFAULT_PLUGIN_DIR}); the plugin serves
+                                DIR/rise-riscv-runner.sock; a file DIR/rise-riscv-runner.drain
+                                marks the node drained
   --slots N                     runner slots to advertise, 1-64 (default 1)
   --min-free-disk SIZE          devices turn Unhealthy while a --disk-path has less free (e.g. 10Gi)
   --disk-path PATH              a filesystem to check (repeat for several; needs --min-free-disk)
   --check-interval-seconds S    how often health is checked (default 10)
 
 Labeller (needs NODE_NAME, and KUBECONFIG or in-cluster credentials):
-  --devicetree PATH             the device tree's compatible file; repeat for fallbacks (default
-                                ${DEFAULT_DEVICETREE.join(', then ')})
+  --devicetree PATH             the device tree's compatible file; repeat for fallbacks
+                                (default ${DEFAULT_DEVICETREE.join(',\n                                then ')})
   --cpuinfo PATH                (default /proc/cpuinfo)
   --boards FILE                 YAML map of compatible string to board, added to the defaults
   --interval-seconds S          how often labels are re-checked (default 600)
