@@ -31,6 +31,8 @@ export default tseslint.config(
   {
     files: [
       'src/config/env.ts',
+      // The node agent is its own program with its own flags and variables.
+      'src/agent/config.ts',
       // The demo is a developer tool with its own defaults for local PostgreSQL and Redis.
       'src/demo/**',
       'test/**',

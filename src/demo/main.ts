@@ -16,6 +16,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { closeDb, createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { startSimulator } from '../sim/index.js';
+import { startDemoAgents, type DemoAgents } from './agents.js';
 import { DEMO_NODES, TENANTS, rng } from './scenario.js';
 import { ms, progressLine } from './report.js';
 
@@ -28,12 +29,13 @@ const { values: args } = parseArgs({
     'max-duration-ms': { type: 'string', default: '3000' },
     port: { type: 'string', default: '3000' },
     keep: { type: 'boolean', default: false },
+    agents: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   process.stdout.write(
-    'npm run demo -- [--jobs 60] [--rate 4] [--workers 2] [--min-duration-ms 800] [--max-duration-ms 3000] [--port 3000] [--keep]\n',
+    'npm run demo -- [--jobs 60] [--rate 4] [--workers 2] [--min-duration-ms 800] [--max-duration-ms 3000] [--port 3000] [--keep] [--agents]\n  --agents: one real node agent per simulated node gives it its slots and board label\n',
   );
   process.exit(0);
 }
@@ -104,6 +106,13 @@ async function main(): Promise<void> {
   await prepareStores();
 
   const sim = await startSimulator({ nodes: DEMO_NODES });
+  let agents: DemoAgents | undefined;
+  if (args.agents) {
+    agents = await startDemoAgents({ kube: sim.kube, kubeUrl: sim.kubeUrl, nodes: DEMO_NODES });
+    say(
+      `node agents: ${agents.pids.size} processes gave the nodes their slots and labels (logs in ${agents.dir})`,
+    );
+  }
   const tenants = TENANTS.map((t) => {
     const account =
       t.kind === 'org'
@@ -157,6 +166,7 @@ async function main(): Promise<void> {
         c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve(),
       ),
     );
+    await agents?.stop();
     await sim.close();
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));

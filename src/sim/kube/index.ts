@@ -13,6 +13,7 @@ import { createApiRouter } from './api/app.js';
 import { WatchRegistry } from './api/list-watch.js';
 import { KubeControl } from './control.js';
 import { controlRoutes } from './control-routes.js';
+import { DevicePluginHost } from './device-plugins/host.js';
 import { BindingHistory } from './kubelet/bindings.js';
 import { Kubelet } from './kubelet/kubelet.js';
 import { defaultTimings, type KubeletTimings } from './kubelet/timings.js';
@@ -52,6 +53,11 @@ export interface KubeSim {
   state: KubeState;
   kubelet: Kubelet;
   control: KubeControl;
+  /**
+   * The kubelet side of the Device Plugin API: `devicePlugins.serve(node, dir)` makes a node take
+   * its runner slots from the plugin that registers on `<dir>/kubelet.sock`.
+   */
+  devicePlugins: DevicePluginHost;
   /** Mutable: a test may change a timing between steps. */
   timings: KubeletTimings;
   token: string;
@@ -83,6 +89,7 @@ export function createKubeSim(options: KubeSimOptions = {}): KubeSim {
   const apiFaults = new ApiFaults();
   const watches = new WatchRegistry();
   const control = new KubeControl({ state, kubelet, apiFaults, watches, bindings });
+  const devicePlugins = new DevicePluginHost({ state, logger });
   const namespaces = options.namespaces ? new Set(options.namespaces) : undefined;
 
   const app = express();
@@ -130,6 +137,7 @@ export function createKubeSim(options: KubeSimOptions = {}): KubeSim {
     state,
     kubelet,
     control,
+    devicePlugins,
     timings,
     token,
     setRuntime: (runtime) => kubelet.setRuntime(runtime),
@@ -145,6 +153,7 @@ export function createKubeSim(options: KubeSimOptions = {}): KubeSim {
       kubelet.stop();
       stopGc();
       stopBindings();
+      await devicePlugins.close();
       await Promise.all([...servers].map((s) => s.close()));
     },
   };
@@ -155,6 +164,8 @@ export { boardLabel, runnerResource } from './nodes.js';
 export type { KubeletTimings } from './kubelet/timings.js';
 export type { CrashFault, ImagePullFault, PodMatch } from './kubelet/pod-faults.js';
 export type { Binding } from './kubelet/bindings.js';
+export type { DevicePluginHost } from './device-plugins/host.js';
+export type { SimDeviceManager, ResourceCount } from './device-plugins/device-manager.js';
 export type { CallCounts } from './api/api-faults.js';
 export type { KubeControl } from './control.js';
 export type { KubeState } from './state/store.js';
