@@ -4,20 +4,22 @@
  * Starts the simulator (GitHub, a small RISC-V cluster, the Actions service), the real web
  * process and worker processes (as Procfile runs them), a few organizations and a personal
  * account with different caps, and a stream of jobs; shows a live progress line and ends with a
- * summary. Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL; local defaults).
+ * summary. PostgreSQL and Redis: the configured or local servers when they answer, else an
+ * embedded PostgreSQL and a private redis-server (src/demo/stores.ts); `--embedded` forces those.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { closeDb, createDb } from '../db/client.js';
-import { runMigrations } from '../db/migrate.js';
 import { startSimulator } from '../sim/index.js';
 import { DEMO_NODES, TENANTS, rng } from './scenario.js';
 import { ms, progressLine } from './report.js';
+import { startApp, stopApps } from './apps.js';
+import { demoAdminToken, operatorPages } from './pages.js';
+import { openDemoStores } from './demo-stores.js';
+import { StoreUnavailableError, displayPath } from './stores.js';
+import { createTeardown, type Teardown } from './teardown.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,82 +30,46 @@ const { values: args } = parseArgs({
     'max-duration-ms': { type: 'string', default: '3000' },
     port: { type: 'string', default: '3000' },
     keep: { type: 'boolean', default: false },
+    embedded: { type: 'boolean', default: false },
+    dir: { type: 'string', default: '.demo' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   process.stdout.write(
-    'npm run demo -- [--jobs 60] [--rate 4] [--workers 2] [--min-duration-ms 800] [--max-duration-ms 3000] [--port 3000] [--keep]\n',
+    'npm run demo -- [--jobs 60] [--rate 4] [--workers 2] [--min-duration-ms 800] [--max-duration-ms 3000] [--port 3000] [--keep] [--embedded] [--dir .demo]\n' +
+      '  --keep      leave everything running after the summary, until Ctrl-C (and keep embedded data)\n' +
+      '  --embedded  an embedded PostgreSQL and a private redis-server even where servers answer\n' +
+      '  --dir       where logs and embedded PostgreSQL data go\n',
   );
   process.exit(0);
 }
 
-// Local trust authentication: connect as the operating-system user, like psql does.
-const DATABASE_URL =
-  process.env.DATABASE_URL ?? `postgres://${userInfo().username}@127.0.0.1:5432/postgres`;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SCHEMA = 'demo';
 const PREFIX = 'rise:demo';
 const SECRET = 'demo-webhook-secret';
-const DIR = resolve('.demo');
+const DIR = resolve(args.dir);
 const total = Number(args.jobs);
 const tty = process.stdout.isTTY;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-async function prepareStores(): Promise<void> {
-  const db = createDb({
-    url: DATABASE_URL,
-    schema: SCHEMA,
-    max: 2,
-    connectionTimeoutMillis: 3_000,
-  });
-  try {
-    await db.$client.query(`drop schema if exists "${SCHEMA}" cascade`);
-    await runMigrations(db, SCHEMA);
-  } catch (err) {
-    throw new Error(`PostgreSQL at ${DATABASE_URL}: ${(err as Error).message} (set DATABASE_URL)`);
-  } finally {
-    await closeDb(db);
-  }
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    const keys = await redis.keys(`${PREFIX}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } catch (err) {
-    throw new Error(`Redis at ${REDIS_URL}: ${(err as Error).message} (set REDIS_URL)`);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function startApp(name: string, script: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const log = createWriteStream(join(DIR, `${name}.log`));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  return new Promise((ok, fail) => {
-    let seen = '';
-    const ready = /"msg":"(listening|worker ready)"/;
-    child.stdout.on('data', (b: Buffer) => {
-      seen += b.toString();
-      if (ready.test(seen)) ok(child);
-    });
-    child.once('exit', (code) =>
-      fail(new Error(`${name} exited with ${code}; see ${join(DIR, `${name}.log`)}`)),
-    );
-  });
-}
-
-async function main(): Promise<void> {
+async function main(teardown: Teardown): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   say('RISE RISC-V runners: demo against the simulator');
-  await prepareStores();
+  const admin = demoAdminToken(process.env.ADMIN_TOKEN);
+  const { DATABASE_URL, REDIS_URL } = await openDemoStores({
+    embedded: args.embedded,
+    keep: args.keep,
+    dir: DIR,
+    schema: SCHEMA,
+    prefix: PREFIX,
+    env: process.env,
+    say,
+    teardown,
+  });
 
   const sim = await startSimulator({ nodes: DEMO_NODES });
+  teardown.add('the simulator', () => sim.close());
   const tenants = TENANTS.map((t) => {
     const account =
       t.kind === 'org'
@@ -148,27 +114,19 @@ async function main(): Promise<void> {
     GHAPP_ORG_PRIVATE_KEY: sim.github.apps.org.privateKeyPem,
     GHAPP_PERSONAL_APP_ID: String(sim.github.apps.personal.id),
     GHAPP_PERSONAL_PRIVATE_KEY: sim.github.apps.personal.privateKeyPem,
+    ADMIN_TOKEN: admin.token,
   };
   const children: ChildProcess[] = [];
-  const stop = async () => {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) =>
-        c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve(),
-      ),
-    );
-    await sim.close();
-  };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
-  children.push(await startApp('web', 'src/web.ts', { ...env, PORT: args.port }));
+  teardown.add('the app processes', () => stopApps(children));
+  children.push(await startApp('web', 'src/web.ts', { ...env, PORT: args.port }, DIR));
   for (let i = 1; i <= Number(args.workers); i++)
-    children.push(await startApp(`worker-${i}`, 'src/worker.ts', env));
+    children.push(await startApp(`worker-${i}`, 'src/worker.ts', env, DIR));
   sim.setWebhookTarget(`http://127.0.0.1:${args.port}/webhook`, SECRET);
   say(
     `simulator: GitHub ${sim.githubUrl}, Kubernetes ${sim.kubeUrl}; ${DEMO_NODES.length} nodes on 3 boards`,
   );
   say(
-    `app: web http://127.0.0.1:${args.port} and ${args.workers} worker processes (logs in .demo/)`,
+    `app: web http://127.0.0.1:${args.port} and ${args.workers} worker process${args.workers === '1' ? '' : 'es'} (logs in ${displayPath(DIR)}/)`,
   );
   for (const t of tenants)
     say(
@@ -186,21 +144,29 @@ async function main(): Promise<void> {
   let queued = 0;
   const minMs = Number(args['min-duration-ms']);
   const maxMs = Number(args['max-duration-ms']);
+  const queueOne = () => {
+    const t = tenants[Math.floor(random() * tenants.length)]!;
+    const labels = t.labels[Math.floor(random() * t.labels.length)]!;
+    const job = sim.github.queueJob({
+      repo: t.fullName,
+      labels,
+      durationMs: Math.round(minMs + random() * (maxMs - minMs)),
+    });
+    queuedAt.set(job.id, Date.now());
+    queued++;
+    return job.id;
+  };
+  const firstJob = queueOne();
   const feeder = setInterval(
     () => {
       if (queued >= total) return clearInterval(feeder);
-      const t = tenants[Math.floor(random() * tenants.length)]!;
-      const labels = t.labels[Math.floor(random() * t.labels.length)]!;
-      const job = sim.github.queueJob({
-        repo: t.fullName,
-        labels,
-        durationMs: Math.round(minMs + random() * (maxMs - minMs)),
-      });
-      queuedAt.set(job.id, Date.now());
-      queued++;
+      queueOne();
     },
     1000 / Number(args.rate),
   );
+  teardown.add('the job stream', () => Promise.resolve(clearInterval(feeder)));
+  const pages = operatorPages({ baseUrl: `http://127.0.0.1:${args.port}`, admin, jobId: firstJob });
+  for (const line of pages) say(line);
 
   let lastPrint = 0;
   for (;;) {
@@ -247,14 +213,34 @@ async function main(): Promise<void> {
 
   if (args.keep) {
     say(
-      `\nstill running (Ctrl-C to stop): web http://127.0.0.1:${args.port}, GitHub ${sim.githubUrl}/_sim, Kubernetes ${sim.kubeUrl}/_sim`,
+      `\nstill running, for a look around (Ctrl-C stops everything): web http://127.0.0.1:${args.port}, GitHub ${sim.githubUrl}/_sim, Kubernetes ${sim.kubeUrl}/_sim`,
     );
+    for (const line of pages) say(line);
     await new Promise(() => undefined);
   }
-  await stop();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+const teardown = createTeardown((line) => process.stderr.write(`demo: ${line}\n`));
+const finish = (code: number) =>
+  void teardown.run().then(
+    () => process.exit(code),
+    () => process.exit(code || 1),
+  );
+// A second Ctrl-C (no listener left) ends the demo at once, skipping the cleanup.
+process.once('SIGINT', () => {
+  say('\nstopping (Ctrl-C again to quit at once)');
+  finish(130);
 });
+process.once('SIGTERM', () => finish(143));
+main(teardown).then(
+  () => {
+    say('stopped: app processes, simulator and any stores the demo started');
+    finish(0);
+  },
+  (err: unknown) => {
+    // Our own one-line errors need no stack; anything else is a bug worth its stack.
+    const known = err instanceof StoreUnavailableError || !(err instanceof Error);
+    process.stderr.write(`demo: ${known ? String((err as Error).message ?? err) : err.stack}\n`);
+    finish(1);
+  },
+);
