@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 /**
  * Starts one of the Procfile's processes from source (`node --import tsx script`), its output
- * in `dir/name.log`, and resolves once it says it is ready.
+ * in `dir/name.log`, and resolves once it says it is ready. It joins `children` at once, so a
+ * stop while it boots ends it too.
  *
  * Each runs in its own process group: a terminal's Ctrl-C reaches only the demo, which stops
  * them once, in order (a second signal makes them exit at once, skipping their shutdown).
@@ -14,6 +15,7 @@ export function startApp(
   script: string,
   env: NodeJS.ProcessEnv,
   dir: string,
+  children: ChildProcess[],
 ): Promise<ChildProcess> {
   const logPath = join(dir, `${name}.log`);
   const log = createWriteStream(logPath);
@@ -22,6 +24,7 @@ export function startApp(
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  children.push(child);
   // The last resort if the demo itself exits without stopping it.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

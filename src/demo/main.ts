@@ -118,9 +118,13 @@ async function main(teardown: Teardown): Promise<void> {
   };
   const children: ChildProcess[] = [];
   teardown.add('the app processes', () => stopApps(children));
-  children.push(await startApp('web', 'src/web.ts', { ...env, PORT: args.port }, DIR));
-  for (let i = 1; i <= Number(args.workers); i++)
-    children.push(await startApp(`worker-${i}`, 'src/worker.ts', env, DIR));
+  // All at once (each boots tsx for a few seconds); every one is tracked before it is ready.
+  await Promise.all([
+    startApp('web', 'src/web.ts', { ...env, PORT: args.port }, DIR, children),
+    ...Array.from({ length: Number(args.workers) }, (_, i) =>
+      startApp(`worker-${i + 1}`, 'src/worker.ts', env, DIR, children),
+    ),
+  ]);
   sim.setWebhookTarget(`http://127.0.0.1:${args.port}/webhook`, SECRET);
   say(
     `simulator: GitHub ${sim.githubUrl}, Kubernetes ${sim.kubeUrl}; ${DEMO_NODES.length} nodes on 3 boards`,
