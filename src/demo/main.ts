@@ -230,12 +230,16 @@ const finish = (code: number) =>
     () => process.exit(code),
     () => process.exit(code || 1),
   );
-// A second Ctrl-C (no listener left) ends the demo at once, skipping the cleanup.
-process.once('SIGINT', () => {
+// The first signal stops everything in order; a second quits at once, and our exit handlers
+// still kill what we started (app processes, redis-server) and signal postgres.
+let signals = 0;
+const onSignal = (code: number) => {
+  if (++signals > 1) process.exit(code);
   say('\nstopping (Ctrl-C again to quit at once)');
-  finish(130);
-});
-process.once('SIGTERM', () => finish(143));
+  finish(code);
+};
+process.on('SIGINT', () => onSignal(130));
+process.on('SIGTERM', () => onSignal(143));
 main(teardown).then(
   () => {
     say('stopped: app processes, simulator and any stores the demo started');

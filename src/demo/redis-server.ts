@@ -35,16 +35,24 @@ export interface PrivateRedis {
  * Returns undefined when there is no redis-server on PATH.
  */
 export async function startPrivateRedis(
-  opts: { path?: string } = {},
+  opts: {
+    path?: string;
+    /**
+     * Its own process group, so a terminal's Ctrl-C does not take Redis away while the
+     * processes that use it shut down (the demo stops it last); `stop()` or our exit ends it.
+     */
+    detached?: boolean;
+  } = {},
 ): Promise<PrivateRedis | undefined> {
   const binary = findOnPath('redis-server', opts.path);
   if (!binary) return undefined;
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'rise-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  // Its own process group: a terminal's Ctrl-C must not take Redis away while the processes that
-  // use it shut down; `stop()` (or, at the latest, our exit) ends it.
-  const child = spawn(binary, [...args, '--dir', dir], { stdio: 'ignore', detached: true });
+  const child = spawn(binary, [...args, '--dir', dir], {
+    stdio: 'ignore',
+    detached: opts.detached ?? false,
+  });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -90,13 +90,17 @@ export async function chooseRedis(
   opts: Choice & {
     /** Where to look for redis-server (default: PATH). */
     path?: string;
+    /** A process group of its own (see startPrivateRedis). */
+    detached?: boolean;
   },
 ): Promise<Store> {
   const found = await existing('Redis', opts, 6379);
   if (typeof found !== 'string') return found;
-  const redis = await startPrivateRedis({ path: opts.path }).catch((err: unknown) => {
-    throw new StoreUnavailableError(`${(err as Error).message} (or set ${opts.envName})`);
-  });
+  const redis = await startPrivateRedis({ path: opts.path, detached: opts.detached }).catch(
+    (err: unknown) => {
+      throw new StoreUnavailableError(`${(err as Error).message} (or set ${opts.envName})`);
+    },
+  );
   if (!redis) {
     throw new StoreUnavailableError(
       opts.embedded

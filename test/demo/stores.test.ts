@@ -73,22 +73,30 @@ describe('PostgreSQL', () => {
     expect(process.listenerCount('exit')).toBe(before.exit);
   });
 
-  it('keepData keeps the data; stop() returns when a Ctrl-C reached postgres first', async () => {
+  it('a postgres left running on the data directory is stopped by the next start; keepData keeps the data; stop() returns when a Ctrl-C reached postgres first', async () => {
     const dataDir = join(dir, 'pg-b');
-    const store = await choosePostgres({ ...pgChoice, embedded: true, dataDir, keepData: true });
-    expect(store.description).toMatch(/\(--embedded; data in .*pg-b, kept on exit\)$/);
-    const client = new pg.Client({ connectionString: store.url });
-    await client.connect();
-    await client.query('create table kept (id int)');
-    await client.end();
-    // A terminal's Ctrl-C reaches the whole process group: postgres shuts down by itself.
-    const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    process.kill(postmaster, 'SIGINT');
-    await waitFor(async () => !(await answers('127.0.0.1', portOf(store.url))), {
-      what: 'postgres gone',
-    });
-    await store.stop();
-    expect(await answers('127.0.0.1', portOf(store.url))).toBe(false);
+    const postmaster = () =>
+      Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    // The first one's owner "was killed": nobody calls its stop() before the next start (kept
+    // data: its stop() in `finally` must not remove the directory the second one uses).
+    const first = await choosePostgres({ ...pgChoice, embedded: true, dataDir, keepData: true });
+    const second = await choosePostgres({ ...pgChoice, embedded: true, dataDir, keepData: true });
+    try {
+      expect(await answers('127.0.0.1', portOf(first.url))).toBe(false);
+      expect(second.description).toMatch(/\(--embedded; data in .*pg-b, kept on exit\)$/);
+      const client = new pg.Client({ connectionString: second.url });
+      await client.connect();
+      await client.query('create table kept (id int)');
+      await client.end();
+      // A terminal's Ctrl-C reaches the whole process group: postgres shuts down by itself.
+      process.kill(postmaster(), 'SIGINT');
+      await waitFor(async () => !(await answers('127.0.0.1', portOf(second.url))), {
+        what: 'postgres gone',
+      });
+    } finally {
+      await second.stop();
+      await first.stop();
+    }
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
   });
 
