@@ -16,7 +16,7 @@ import { startSimulator } from '../sim/index.js';
 import { DEMO_NODES, TENANTS, rng } from './scenario.js';
 import { ms, progressLine } from './report.js';
 import { startApp, stopApps } from './apps.js';
-import { demoAdminToken, operatorPages } from './pages.js';
+import { DemoInputError, demoAdminToken, operatorPages } from './pages.js';
 import { openDemoStores } from './demo-stores.js';
 import { StoreUnavailableError, displayPath } from './stores.js';
 import { createTeardown, type Teardown } from './teardown.js';
@@ -225,9 +225,12 @@ async function main(teardown: Teardown): Promise<void> {
 }
 
 const teardown = createTeardown((line) => process.stderr.write(`demo: ${line}\n`));
-const finish = (code: number) =>
+const finish = (code: number, done?: string) =>
   void teardown.run().then(
-    () => process.exit(code),
+    () => {
+      if (done) say(done);
+      process.exit(code);
+    },
     () => process.exit(code || 1),
   );
 // The first signal stops everything in order; a second quits at once, and our exit handlers
@@ -241,14 +244,12 @@ const onSignal = (code: number) => {
 process.on('SIGINT', () => onSignal(130));
 process.on('SIGTERM', () => onSignal(143));
 main(teardown).then(
-  () => {
-    say('stopped: app processes, simulator and any stores the demo started');
-    finish(0);
-  },
+  () => finish(0, 'stopped: app processes, simulator and any stores the demo started'),
   (err: unknown) => {
     // Our own one-line errors need no stack; anything else is a bug worth its stack.
-    const known = err instanceof StoreUnavailableError || !(err instanceof Error);
-    process.stderr.write(`demo: ${known ? String((err as Error).message ?? err) : err.stack}\n`);
+    const oneLine = err instanceof StoreUnavailableError || err instanceof DemoInputError;
+    const text = oneLine ? err.message : err instanceof Error ? err.stack : String(err);
+    process.stderr.write(`demo: ${text}\n`);
     finish(1);
   },
 );

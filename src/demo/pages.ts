@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
+/** A bad setting given to the demo: the message is one line naming it. */
+export class DemoInputError extends Error {
+  override name = 'DemoInputError';
+}
+
 export interface AdminToken {
   token: string;
   /** Made up for this run (so printing it gives nothing away) rather than the operator's own. */
@@ -11,7 +16,9 @@ export function demoAdminToken(fromEnv: string | undefined): AdminToken {
   const token = fromEnv?.trim();
   if (!token) return { token: randomBytes(24).toString('base64url'), generated: true };
   if (token.length < 16) {
-    throw new Error('ADMIN_TOKEN must be at least 16 characters (or unset it: the demo makes one)');
+    throw new DemoInputError(
+      'ADMIN_TOKEN must be at least 16 characters (or unset it: the demo makes one)',
+    );
   }
   return { token, generated: false };
 }
