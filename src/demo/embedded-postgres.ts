@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -141,10 +141,12 @@ export async function startEmbeddedPostgres(opts: {
     if (opts.keepData) return;
     await rm(ownParent ?? dir, { recursive: true, force: true });
   };
-  // The last resort if our process exits without stopping it: a fast shutdown of postgres.
+  // The last resort if our process exits without stopping it (a second Ctrl-C): postgres shuts
+  // down by itself; data that is not kept goes at once (immediate shutdown, no checkpoint).
   const signalOnExit = () => {
     const pid = postmasterPid(dir);
-    if (pid !== undefined) process.kill(pid, 'SIGINT');
+    if (pid !== undefined) process.kill(pid, opts.keepData ? 'SIGINT' : 'SIGQUIT');
+    if (!opts.keepData) rmSync(ownParent ?? dir, { recursive: true, force: true });
   };
   process.once('exit', signalOnExit);
   let stopped = false;

@@ -189,6 +189,8 @@ async function main(teardown: Teardown): Promise<void> {
       nodes: DEMO_NODES.length,
       githubCalls: sim.github.calls().total,
     };
+    // Once Ctrl-C is stopping everything, the figures mean nothing.
+    if (signals > 0) await new Promise(() => undefined);
     if (tty) process.stdout.write(`\r${progressLine(p)}   `);
     else if (Date.now() - lastPrint > 2_000) {
       say(progressLine(p));
