@@ -181,7 +181,9 @@ export async function startEmbeddedPostgres(opts: {
   } catch (err) {
     await stop().catch(() => undefined);
     await rm(ownParent ?? dir, { recursive: true, force: true });
-    throw new Error(`embedded PostgreSQL did not start: ${(err as Error).message}`);
+    // initdb's output runs over several lines: one line, for the one-line error the caller shows.
+    const why = (err as Error).message.replace(/\s+/g, ' ').trim();
+    throw new Error(`embedded PostgreSQL did not start: ${why}`);
   }
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
