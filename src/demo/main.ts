@@ -4,21 +4,23 @@
  * Starts the simulator (GitHub, a small RISC-V cluster, the Actions service), the real web
  * process and worker processes (as Procfile runs them), a few organizations and a personal
  * account with different caps, and a stream of jobs; shows a live progress line and ends with a
- * summary. Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL; local defaults).
+ * summary. PostgreSQL and Redis: the configured or local servers when they answer, else an
+ * embedded PostgreSQL and a private redis-server (src/demo/stores.ts); `--embedded` forces those.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { closeDb, createDb } from '../db/client.js';
-import { runMigrations } from '../db/migrate.js';
 import { startSimulator } from '../sim/index.js';
-import { startDemoAgents, type DemoAgents } from './agents.js';
+import { startDemoAgents } from './agents.js';
 import { DEMO_NODES, TENANTS, rng } from './scenario.js';
 import { ms, progressLine } from './report.js';
+import { startApp, stopApps } from './apps.js';
+import { DemoInputError, demoAdminToken, operatorPages } from './pages.js';
+import { openDemoStores } from './demo-stores.js';
+import { StoreUnavailableError, displayPath } from './stores.js';
+import { createTeardown, type Teardown } from './teardown.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,85 +32,54 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '3000' },
     keep: { type: 'boolean', default: false },
     agents: { type: 'boolean', default: false },
+    embedded: { type: 'boolean', default: false },
+    dir: { type: 'string', default: '.demo' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   process.stdout.write(
-    'npm run demo -- [--jobs 60] [--rate 4] [--workers 2] [--min-duration-ms 800] [--max-duration-ms 3000] [--port 3000] [--keep] [--agents]\n  --agents: one real node agent per simulated node gives it its slots and board label\n',
+    'npm run demo -- [--jobs 60] [--rate 4] [--workers 2] [--min-duration-ms 800] [--max-duration-ms 3000] [--port 3000] [--keep] [--embedded] [--dir .demo] [--agents]\n' +
+      '  --keep      leave everything running after the summary, until Ctrl-C (and keep embedded data)\n' +
+      '  --embedded  an embedded PostgreSQL and a private redis-server even where servers answer\n' +
+      '  --dir       where logs and embedded PostgreSQL data go\n' +
+      '  --agents    one real node agent per simulated node gives it its slots and board label\n',
   );
   process.exit(0);
 }
 
-// Local trust authentication: connect as the operating-system user, like psql does.
-const DATABASE_URL =
-  process.env.DATABASE_URL ?? `postgres://${userInfo().username}@127.0.0.1:5432/postgres`;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SCHEMA = 'demo';
 const PREFIX = 'rise:demo';
 const SECRET = 'demo-webhook-secret';
-const DIR = resolve('.demo');
+const DIR = resolve(args.dir);
 const total = Number(args.jobs);
 const tty = process.stdout.isTTY;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-async function prepareStores(): Promise<void> {
-  const db = createDb({
-    url: DATABASE_URL,
-    schema: SCHEMA,
-    max: 2,
-    connectionTimeoutMillis: 3_000,
-  });
-  try {
-    await db.$client.query(`drop schema if exists "${SCHEMA}" cascade`);
-    await runMigrations(db, SCHEMA);
-  } catch (err) {
-    throw new Error(`PostgreSQL at ${DATABASE_URL}: ${(err as Error).message} (set DATABASE_URL)`);
-  } finally {
-    await closeDb(db);
-  }
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    const keys = await redis.keys(`${PREFIX}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } catch (err) {
-    throw new Error(`Redis at ${REDIS_URL}: ${(err as Error).message} (set REDIS_URL)`);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function startApp(name: string, script: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const log = createWriteStream(join(DIR, `${name}.log`));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  return new Promise((ok, fail) => {
-    let seen = '';
-    const ready = /"msg":"(listening|worker ready)"/;
-    child.stdout.on('data', (b: Buffer) => {
-      seen += b.toString();
-      if (ready.test(seen)) ok(child);
-    });
-    child.once('exit', (code) =>
-      fail(new Error(`${name} exited with ${code}; see ${join(DIR, `${name}.log`)}`)),
-    );
-  });
-}
-
-async function main(): Promise<void> {
+async function main(teardown: Teardown): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   say('RISE RISC-V runners: demo against the simulator');
-  await prepareStores();
+  const admin = demoAdminToken(process.env.ADMIN_TOKEN);
+  const { DATABASE_URL, REDIS_URL } = await openDemoStores({
+    embedded: args.embedded,
+    keep: args.keep,
+    dir: DIR,
+    schema: SCHEMA,
+    prefix: PREFIX,
+    env: process.env,
+    say,
+    teardown,
+  });
 
   const sim = await startSimulator({ nodes: DEMO_NODES });
-  let agents: DemoAgents | undefined;
+  teardown.add('the simulator', () => sim.close());
   if (args.agents) {
-    agents = await startDemoAgents({ kube: sim.kube, kubeUrl: sim.kubeUrl, nodes: DEMO_NODES });
+    const agents = await startDemoAgents({
+      kube: sim.kube,
+      kubeUrl: sim.kubeUrl,
+      nodes: DEMO_NODES,
+    });
+    teardown.add('the node agents', () => agents.stop());
     say(
       `node agents: ${agents.pids.size} processes gave the nodes their slots and labels (logs in ${agents.dir})`,
     );
@@ -157,28 +128,23 @@ async function main(): Promise<void> {
     GHAPP_ORG_PRIVATE_KEY: sim.github.apps.org.privateKeyPem,
     GHAPP_PERSONAL_APP_ID: String(sim.github.apps.personal.id),
     GHAPP_PERSONAL_PRIVATE_KEY: sim.github.apps.personal.privateKeyPem,
+    ADMIN_TOKEN: admin.token,
   };
   const children: ChildProcess[] = [];
-  const stop = async () => {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) =>
-        c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve(),
-      ),
-    );
-    await agents?.stop();
-    await sim.close();
-  };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
-  children.push(await startApp('web', 'src/web.ts', { ...env, PORT: args.port }));
-  for (let i = 1; i <= Number(args.workers); i++)
-    children.push(await startApp(`worker-${i}`, 'src/worker.ts', env));
+  teardown.add('the app processes', () => stopApps(children));
+  // All at once (each boots tsx for a few seconds); every one is tracked before it is ready.
+  await Promise.all([
+    startApp('web', 'src/web.ts', { ...env, PORT: args.port }, DIR, children),
+    ...Array.from({ length: Number(args.workers) }, (_, i) =>
+      startApp(`worker-${i + 1}`, 'src/worker.ts', env, DIR, children),
+    ),
+  ]);
   sim.setWebhookTarget(`http://127.0.0.1:${args.port}/webhook`, SECRET);
   say(
     `simulator: GitHub ${sim.githubUrl}, Kubernetes ${sim.kubeUrl}; ${DEMO_NODES.length} nodes on 3 boards`,
   );
   say(
-    `app: web http://127.0.0.1:${args.port} and ${args.workers} worker processes (logs in .demo/)`,
+    `app: web http://127.0.0.1:${args.port} and ${args.workers} worker process${args.workers === '1' ? '' : 'es'} (logs in ${displayPath(DIR)}/)`,
   );
   for (const t of tenants)
     say(
@@ -196,21 +162,29 @@ async function main(): Promise<void> {
   let queued = 0;
   const minMs = Number(args['min-duration-ms']);
   const maxMs = Number(args['max-duration-ms']);
+  const queueOne = () => {
+    const t = tenants[Math.floor(random() * tenants.length)]!;
+    const labels = t.labels[Math.floor(random() * t.labels.length)]!;
+    const job = sim.github.queueJob({
+      repo: t.fullName,
+      labels,
+      durationMs: Math.round(minMs + random() * (maxMs - minMs)),
+    });
+    queuedAt.set(job.id, Date.now());
+    queued++;
+    return job.id;
+  };
+  const firstJob = queueOne();
   const feeder = setInterval(
     () => {
       if (queued >= total) return clearInterval(feeder);
-      const t = tenants[Math.floor(random() * tenants.length)]!;
-      const labels = t.labels[Math.floor(random() * t.labels.length)]!;
-      const job = sim.github.queueJob({
-        repo: t.fullName,
-        labels,
-        durationMs: Math.round(minMs + random() * (maxMs - minMs)),
-      });
-      queuedAt.set(job.id, Date.now());
-      queued++;
+      queueOne();
     },
     1000 / Number(args.rate),
   );
+  teardown.add('the job stream', () => Promise.resolve(clearInterval(feeder)));
+  const pages = operatorPages({ baseUrl: `http://127.0.0.1:${args.port}`, admin, jobId: firstJob });
+  for (const line of pages) say(line);
 
   let lastPrint = 0;
   for (;;) {
@@ -229,6 +203,8 @@ async function main(): Promise<void> {
       nodes: DEMO_NODES.length,
       githubCalls: sim.github.calls().total,
     };
+    // Once Ctrl-C is stopping everything, the figures mean nothing.
+    if (signals > 0) await new Promise(() => undefined);
     if (tty) process.stdout.write(`\r${progressLine(p)}   `);
     else if (Date.now() - lastPrint > 2_000) {
       say(progressLine(p));
@@ -257,14 +233,39 @@ async function main(): Promise<void> {
 
   if (args.keep) {
     say(
-      `\nstill running (Ctrl-C to stop): web http://127.0.0.1:${args.port}, GitHub ${sim.githubUrl}/_sim, Kubernetes ${sim.kubeUrl}/_sim`,
+      `\nstill running, for a look around (Ctrl-C stops everything): web http://127.0.0.1:${args.port}, GitHub ${sim.githubUrl}/_sim, Kubernetes ${sim.kubeUrl}/_sim`,
     );
+    for (const line of pages) say(line);
     await new Promise(() => undefined);
   }
-  await stop();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+const teardown = createTeardown((line) => process.stderr.write(`demo: ${line}\n`));
+const finish = (code: number, done?: string) =>
+  void teardown.run().then(
+    () => {
+      if (done) say(done);
+      process.exit(code);
+    },
+    () => process.exit(code || 1),
+  );
+// The first signal stops everything in order; a second quits at once, and our exit handlers
+// still kill what we started (app processes, redis-server) and signal postgres.
+let signals = 0;
+const onSignal = (code: number) => {
+  if (++signals > 1) process.exit(code);
+  say('\nstopping (Ctrl-C again to quit at once)');
+  finish(code);
+};
+process.on('SIGINT', () => onSignal(130));
+process.on('SIGTERM', () => onSignal(143));
+main(teardown).then(
+  () => finish(0, 'stopped: app processes, simulator and any stores the demo started'),
+  (err: unknown) => {
+    // Our own one-line errors need no stack; anything else is a bug worth its stack.
+    const oneLine = err instanceof StoreUnavailableError || err instanceof DemoInputError;
+    const text = oneLine ? err.message : err instanceof Error ? err.stack : String(err);
+    process.stderr.write(`demo: ${text}\n`);
+    finish(1);
+  },
+);

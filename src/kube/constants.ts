@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 
-/** The contract with the cluster (ARCHITECTURE.md): labels, the device-plugin resource. */
+/** The contract with the cluster (docs/architecture.md): labels, the device-plugin resource. */
 export const APP_LABEL = 'app';
 export const APP_NAME = 'rise-riscv-runner';
 export const BOARD_LABEL = 'riseproject.dev/board';

@@ -2,8 +2,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-/** Debian's `chromium` package; `.ci/run` installs it when `.ci/needs-chromium` exists. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/**
+ * Debian's `chromium` package; `.ci/run` installs it when `.ci/needs-chromium` exists.
+ * CHROMIUM_PATH overrides it (test/browser/missing-chromium.test.ts points it nowhere).
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Screenshots kept as test artifacts (`artifacts/` is gitignored; CI uploads it). */
 export const ARTIFACTS_DIR = join('artifacts', 'browser');
@@ -26,8 +29,8 @@ const FLAGS = [
 export function chromiumMissing(): string | undefined {
   if (existsSync(CHROMIUM_PATH)) return undefined;
   return (
-    `Chromium is not installed at ${CHROMIUM_PATH}: the browser tests need it. ` +
-    'Install it with `apt-get install -y chromium` (Debian), or run .ci/run, which does.'
+    `Chromium is not installed at ${CHROMIUM_PATH}, so the browser tests (test/browser/) fail: ` +
+    'install it (Debian/Ubuntu: sudo apt-get install chromium), or run .ci/run, which does'
   );
 }
 
