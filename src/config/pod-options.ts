@@ -7,7 +7,9 @@
  * and `privileged` (the sidecar era) still parse for one release, mapped onto `docker`.
  */
 import { z } from 'zod';
-import { IMAGE_RUNNER_VERSION, RUNNER_RESOURCE } from '../kube/constants.js';
+
+/** The Actions runner cached in images/runner (its Dockerfile's RUNNER_VERSION). */
+export const IMAGE_RUNNER_VERSION = '2.335.1';
 
 export const DOCKER_MODES = ['privileged', 'rootless', 'none'] as const;
 export type DockerMode = (typeof DOCKER_MODES)[number];
@@ -63,7 +65,8 @@ const MANAGED_ENV = [
   'RUNNER_WAIT_FOR_DOCKER_IN_SECONDS',
 ];
 const MANAGED_RESOURCES: Record<string, string> = {
-  [RUNNER_RESOURCE]: 'is set by the pod itself (one per pod, the one slot of a node)',
+  // RUNNER_RESOURCE of src/kube/constants.ts, spelled out: the web process must not load src/kube.
+  'riseproject.com/runner': 'is set by the pod itself (one per pod, the one slot of a node)',
   'ephemeral-storage': 'is set by the pod itself; use ephemeral_storage',
 };
 

@@ -12,8 +12,6 @@ export const JIT_SECRET_KEY = 'jitconfig';
 export const JIT_ENV = 'RUNNER_JITCONFIG';
 /** Runner nodes carry this taint (deploy/), so only pods that tolerate it (ours) land there. */
 export const RUNNER_TAINT = { key: 'riseproject.dev/runner', value: 'true', effect: 'NoSchedule' };
-/** The Actions runner cached in images/runner (its Dockerfile's RUNNER_VERSION). */
-export const IMAGE_RUNNER_VERSION = '2.335.1';
 /** The image's `runner` user (uid and gid 1001, as the original image). */
 export const RUNNER_UID = 1001;
 

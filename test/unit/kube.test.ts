@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { podOptionsSchema } from '../../src/config/pod-options.js';
+import { IMAGE_RUNNER_VERSION, podOptionsSchema } from '../../src/config/pod-options.js';
 import { loadRunnersConfig, type DockerMode, type PodOptions } from '../../src/config/runners.js';
 import { boardCapacity, freeSlots } from '../../src/kube/capacity.js';
-import { IMAGE_RUNNER_VERSION } from '../../src/kube/constants.js';
 import { jitSecret, runnerPod, type RunnerPodSpec } from '../../src/kube/manifests.js';
 import { podStatus } from '../../src/kube/pod-status.js';
 
