@@ -18,6 +18,7 @@ import { runMigrations } from '../db/migrate.js';
 import { startSimulator } from '../sim/index.js';
 import { DEMO_NODES, TENANTS, rng } from './scenario.js';
 import { ms, progressLine } from './report.js';
+import { DEMO_STARTUP, trackPodStart } from './pod-start.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -103,7 +104,8 @@ async function main(): Promise<void> {
   say('RISE RISC-V runners: demo against the simulator');
   await prepareStores();
 
-  const sim = await startSimulator({ nodes: DEMO_NODES });
+  const sim = await startSimulator({ nodes: DEMO_NODES, startup: DEMO_STARTUP });
+  const podStart = trackPodStart(sim);
   const tenants = TENANTS.map((t) => {
     const account =
       t.kind === 'org'
@@ -237,6 +239,7 @@ async function main(): Promise<void> {
     `  jobs served          ${concluded}/${total} succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   say(`  queue time           ${ms(waits)}   (queued → a runner took it)`);
+  say(podStart.line());
   say(
     `  runner pods          ${bindings.length} for ${total} jobs; at most ${sim.kube.control.maxConcurrentPodsPerNode()} per node`,
   );
