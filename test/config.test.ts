@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig, redactConfig } from '../src/config/env.js';
@@ -362,5 +364,16 @@ overrides:
       'runners.yaml: pools[2].pod.privileged is deprecated and will be removed in the next release: use `docker: none` instead',
       'runners.yaml: overrides[0].pod.docker_in_docker is deprecated and will be removed in the next release: use `docker: privileged` instead',
     ]);
+  });
+
+  it('accepts the pool options as docs/runner-image.md lists them', () => {
+    const doc = readFileSync('docs/runner-image.md', 'utf8');
+    const block = /### Pool options\s+```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    const { pod } = parseYaml(block ?? '') as { pod: Record<string, unknown> };
+    expect(Object.keys(pod).length).toBeGreaterThan(10);
+    const config = yaml(
+      JSON.stringify({ pools: [{ labels: ['a'], board: 'b', image: 'i', pod }] }),
+    );
+    expect(config.pools[0]!.pod).toMatchObject({ docker: 'privileged', runner_version: '2.335.1' });
   });
 });
