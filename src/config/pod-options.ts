@@ -130,9 +130,9 @@ const raw = z
     env: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name'), z.string())
       .default({}),
-    /** Deprecated: the Docker-in-Docker sidecar. Read as docker: privileged. */
+    /** Deprecated (the Docker-in-Docker sidecar): true reads as docker: privileged. */
     docker_in_docker: z.boolean().optional(),
-    /** Deprecated: a privileged runner container. Read as docker: privileged. */
+    /** Deprecated (a privileged runner container): true reads as docker: privileged. */
     privileged: z.boolean().optional(),
   })
   .strict();
