@@ -14,6 +14,7 @@ runMain('web', async () => {
   const config = loadConfig('web');
   const log = createLogger({ level: config.logLevel, name: 'web' });
   const runners = loadRunnersConfig(config.runnersConfigPath);
+  for (const warning of runners.warnings) log.warn(warning);
   log.info({ config: redactConfig(config), pools: runners.pools.length }, 'starting');
 
   // A short connect timeout: when PostgreSQL is down, deliveries go to Redis within a second.

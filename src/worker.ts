@@ -15,6 +15,7 @@ runMain('worker', async () => {
   const config = loadConfig('worker');
   const log = createLogger({ level: config.logLevel, name: 'worker' });
   const runners = loadRunnersConfig(config.runnersConfigPath);
+  for (const warning of runners.warnings) log.warn(warning);
   log.info({ config: redactConfig(config) }, 'starting');
 
   const db = createDb({ url: config.databaseUrl, schema: config.dbSchema, max: 10 });

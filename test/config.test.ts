@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig, redactConfig } from '../src/config/env.js';
@@ -187,5 +189,191 @@ entities:
     expect(problems(() => loadRunnersConfig('/nonexistent.yaml'))).toEqual([
       'RUNNERS_CONFIG: cannot read /nonexistent.yaml: ENOENT',
     ]);
+  });
+});
+
+describe('pool pod options', () => {
+  const yaml = (s: string) => parseRunnersConfig(s, 'runners.yaml');
+  const pool = (pod: string) =>
+    `pools:\n  - { labels: [a], board: b, image: i }\n  - { labels: [c], board: d, image: i, pod: ${pod} }\n`;
+
+  it('defaults a pool without pod options to privileged Docker with the image runner and bounded storage', () => {
+    expect(yaml(pool('{}')).pools[0]!.pod).toEqual({
+      docker: 'privileged',
+      docker_mtu: 1450,
+      docker_wait_seconds: 60,
+      docker_storage: '20Gi',
+      work_storage: '20Gi',
+      ephemeral_storage: '20Gi',
+      runner_version: '2.335.1',
+      host_network: false,
+      termination_grace_period_seconds: 30,
+      tolerations: [],
+      image_pull_secrets: [],
+      resources: { requests: {}, limits: {} },
+      node_selector: {},
+      env: {},
+    });
+  });
+
+  it('reads every option, numbers as quantities, and lets overrides have their own', () => {
+    const config = yaml(`
+pools:
+  - labels: [a]
+    board: b
+    image: i
+    pod:
+      docker: rootless
+      docker_mtu: 1400
+      docker_wait_seconds: 120
+      docker_storage: 50Gi
+      work_storage: 10Gi
+      ephemeral_storage: 64Gi
+      runner_version: 2.336.0
+      termination_grace_period_seconds: 90
+      tolerations: [{ key: maintenance, operator: Exists, effect: NoExecute, tolerationSeconds: 30 }]
+      image_pull_secrets: [ghcr]
+      resources: { requests: { cpu: 4, memory: 8Gi }, limits: { memory: 12Gi, smarter-devices/fuse: 1 } }
+      node_selector: { riseproject.dev/rvv: "true" }
+      env: { FOO: bar }
+overrides:
+  - { entity: 7, labels: [a], board: b, image: i, pod: { docker: none } }
+`);
+    expect(config.pools[0]!.pod).toMatchObject({
+      docker: 'rootless',
+      docker_mtu: 1400,
+      docker_wait_seconds: 120,
+      docker_storage: '50Gi',
+      work_storage: '10Gi',
+      ephemeral_storage: '64Gi',
+      runner_version: '2.336.0',
+      termination_grace_period_seconds: 90,
+      tolerations: [
+        { key: 'maintenance', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 },
+      ],
+      image_pull_secrets: ['ghcr'],
+      resources: {
+        requests: { cpu: '4', memory: '8Gi' },
+        limits: { memory: '12Gi', 'smarter-devices/fuse': '1' },
+      },
+      node_selector: { 'riseproject.dev/rvv': 'true' },
+      env: { FOO: 'bar' },
+    });
+    expect(config.pools[0]!.pod.docker === 'rootless').toBe(true);
+    expect(config.overrides[0]!.pod.docker).toBe('none');
+    expect(config.warnings).toEqual([]);
+  });
+
+  it.each([
+    [
+      '{ docker: rootless, host_network: true }',
+      /^runners\.yaml: pools\[1\]\.pod\.host_network: cannot be true with docker: rootless: .*hostUsers: false.*hostNetwork: true/,
+    ],
+    ['{ docker: podman }', /^runners\.yaml: pools\[1\]\.pod\.docker: /],
+    ['{ dind: true }', /^runners\.yaml: pools\[1\]\.pod\.dind: unknown option$/],
+    ['{ docker_mtu: 40 }', /^runners\.yaml: pools\[1\]\.pod\.docker_mtu: /],
+    [
+      '{ docker: none, docker_mtu: 1400 }',
+      /^runners\.yaml: pools\[1\]\.pod\.docker_mtu: has no effect with docker: none/,
+    ],
+    [
+      '{ docker: none, docker_storage: 5Gi }',
+      /^runners\.yaml: pools\[1\]\.pod\.docker_storage: has no effect/,
+    ],
+    [
+      '{ ephemeral_storage: lots }',
+      /^runners\.yaml: pools\[1\]\.pod\.ephemeral_storage: a quantity/,
+    ],
+    [
+      '{ env: { RUNNER_JITCONFIG: x } }',
+      /^runners\.yaml: pools\[1\]\.pod\.env\.RUNNER_JITCONFIG: is set by the pod itself/,
+    ],
+    [
+      '{ env: { 9LIVES: x } }',
+      /^runners\.yaml: pools\[1\]\.pod\.env\["9LIVES"\]: not a variable name$/,
+    ],
+    [
+      '{ node_selector: { riseproject.dev/board: x } }',
+      /^runners\.yaml: pools\[1\]\.pod\.node_selector\["riseproject\.dev\/board"\]: is the pool's board/,
+    ],
+    [
+      '{ resources: { limits: { riseproject.com/runner: 2 } } }',
+      /^runners\.yaml: pools\[1\]\.pod\.resources\.limits\["riseproject\.com\/runner"\]: is set by the pod itself/,
+    ],
+    [
+      '{ resources: { limits: { ephemeral-storage: 1Gi } } }',
+      /\.pod\.resources\.limits\["ephemeral-storage"\]: is set by the pod itself; use ephemeral_storage$/,
+    ],
+    [
+      '{ resources: { requests: { cpu: 3 }, limits: { cpu: 2 } } }',
+      /\.pod\.resources\.requests\.cpu: 3 is more than its limit 2$/,
+    ],
+    [
+      '{ resources: { limits: { smarter-devices/fuse: 500m } } }',
+      /\.pod\.resources\.limits\["smarter-devices\/fuse"\]: must be a whole number$/,
+    ],
+    [
+      '{ tolerations: [{ key: k, operator: Exists, value: v }] }',
+      /\.pod\.tolerations\[0\]\.value: must be empty with Exists$/,
+    ],
+    [
+      '{ tolerations: [{ key: k, effect: NoSchedule, tolerationSeconds: 5 }] }',
+      /\.tolerationSeconds: only applies to effect NoExecute$/,
+    ],
+    ['{ image_pull_secrets: [Not_A_Name] }', /\.pod\.image_pull_secrets\[0\]: a Secret name$/],
+    ['{ termination_grace_period_seconds: -1 }', /\.pod\.termination_grace_period_seconds: /],
+    ['{ docker: none, docker_in_docker: true }', /\.pod\.docker_in_docker: deprecated; remove it/],
+  ])('refuses %s, naming the pool and the field', (pod, message) => {
+    const found = problems(() => yaml(pool(pod)));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  it('names the override too', () => {
+    const found = problems(() =>
+      yaml(`
+pools: [{ labels: [a], board: b, image: i }]
+overrides: [{ entity: 1, labels: [a], board: b, image: i, pod: { docker: rootless, host_network: true } }]
+`),
+    );
+    expect(found[0]).toMatch(/^runners\.yaml: overrides\[0\]\.pod\.host_network: /);
+  });
+
+  it('still reads docker_in_docker and privileged for one release, with a deprecation line naming docker', () => {
+    const config = yaml(`
+pools:
+  - { labels: [a], board: b, image: i, pod: { docker_in_docker: true, host_network: true } }
+  - { labels: [b], board: b, image: i, pod: { privileged: true } }
+  - { labels: [c], board: b, image: i, pod: { docker_in_docker: false, privileged: false } }
+  - { labels: [d], board: b, image: i, pod: { docker: none } }
+overrides:
+  - { entity: 1, labels: [a], board: b, image: i, pod: { docker_in_docker: true } }
+`);
+    expect(config.pools.map((p) => p.pod.docker)).toEqual([
+      'privileged',
+      'privileged',
+      'none',
+      'none',
+    ]);
+    expect(config.pools[0]!.pod.host_network).toBe(true);
+    expect(config.overrides[0]!.pod.docker).toBe('privileged');
+    expect(config.warnings).toEqual([
+      'runners.yaml: pools[0].pod.docker_in_docker is deprecated and will be removed in the next release: use `docker: privileged` instead',
+      'runners.yaml: pools[1].pod.privileged is deprecated and will be removed in the next release: use `docker: privileged` instead',
+      'runners.yaml: pools[2].pod.docker_in_docker is deprecated and will be removed in the next release: use `docker: none` instead',
+      'runners.yaml: pools[2].pod.privileged is deprecated and will be removed in the next release: use `docker: none` instead',
+      'runners.yaml: overrides[0].pod.docker_in_docker is deprecated and will be removed in the next release: use `docker: privileged` instead',
+    ]);
+  });
+
+  it('accepts the pool options as docs/runner-image.md lists them', () => {
+    const doc = readFileSync('docs/runner-image.md', 'utf8');
+    const block = /### Pool options\s+```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    const { pod } = parseYaml(block ?? '') as { pod: Record<string, unknown> };
+    expect(Object.keys(pod).length).toBeGreaterThan(10);
+    const config = yaml(
+      JSON.stringify({ pools: [{ labels: ['a'], board: 'b', image: 'i', pod }] }),
+    );
+    expect(config.pools[0]!.pod).toMatchObject({ docker: 'privileged', runner_version: '2.335.1' });
   });
 });

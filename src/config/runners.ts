@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { podDeprecations, podOptionsSchema, type PodOptions } from './pod-options.js';
+
+export { DEFAULT_POD_OPTIONS, type DockerMode, type PodOptions } from './pod-options.js';
 
 const label = z.string().min(1).max(200);
 const labelSet = z
@@ -11,28 +14,11 @@ const labelSet = z
 
 // Kubernetes names: the board is a label value, so it follows label-value syntax.
 const board = z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'a label value');
-const quantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a quantity like 20Gi');
-
-const podOptions = z
-  .object({
-    host_network: z.boolean().default(false),
-    privileged: z.boolean().default(false),
-    docker_in_docker: z.boolean().default(false),
-    ephemeral_storage: quantity.optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
-  })
-  .strict();
-
 const target = {
   board,
   image: z.string().min(1),
   description: z.string().optional(),
-  pod: podOptions.default({
-    host_network: false,
-    privileged: false,
-    docker_in_docker: false,
-    env: {},
-  }),
+  pod: podOptionsSchema.prefault({}),
 };
 
 const entityId = z.number().int().positive();
@@ -73,8 +59,6 @@ const file = z
   })
   .strict();
 
-export type PodOptions = z.infer<typeof podOptions>;
-
 /** Where a job's labels send it: a board (the Kubernetes pool), an image and pod options. */
 export interface PoolTarget {
   board: string;
@@ -92,6 +76,8 @@ export interface EntitySettings {
 
 export interface RunnersConfig {
   allowlist: boolean;
+  /** Start-up warnings (deprecated options), one line each; the entry points log them. */
+  warnings: string[];
   defaultMaxWorkers: number | null;
   pools: (PoolTarget & { labels: string[] })[];
   overrides: (PoolTarget & { entity: number; repository?: string; labels: string[] })[];
@@ -101,12 +87,37 @@ export interface RunnersConfig {
 /** A stable text key for a sorted label set (also what PostgreSQL's jsonb text looks like). */
 export const labelKey = (sorted: readonly string[]): string => JSON.stringify(sorted);
 
+/** `pools[0].pod.env.FOO`; keys that are not plain words are quoted: `node_selector["a.b/c"]`. */
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, part) =>
-      typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
-    '',
-  );
+  return path.reduce<string>((acc, part) => {
+    if (typeof part === 'number') return `${acc}[${part}]`;
+    const key = String(part);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return `${acc}[${JSON.stringify(key)}]`;
+    return acc ? `${acc}.${key}` : key;
+  }, '');
+}
+
+/** One line per problem, each naming its field (an unknown key is named as the field itself). */
+function describeIssues(issues: readonly z.core.$ZodIssue[], source: string): string[] {
+  return issues.flatMap((i) => {
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((key) => `${source}: ${formatPath([...i.path, key])}: unknown option`);
+    }
+    const message = i.code === 'invalid_key' ? `not ${i.issues[0]?.message ?? 'valid'}` : i.message;
+    return [`${source}: ${formatPath(i.path) || '(root)'}: ${message}`];
+  });
+}
+
+/** Deprecation lines for the `pod:` blocks of the raw file (the parsed one has no old keys). */
+function deprecationWarnings(data: unknown, source: string): string[] {
+  const lists = (data ?? {}) as Record<string, unknown>;
+  return (['pools', 'overrides'] as const).flatMap((list) => {
+    const items = lists[list];
+    if (!Array.isArray(items)) return [];
+    return items.flatMap((item: unknown, i) =>
+      podDeprecations(`${source}: ${list}[${i}].pod`, (item as { pod?: unknown } | null)?.pod),
+    );
+  });
 }
 
 export function parseRunnersConfig(text: string, source: string): RunnersConfig {
@@ -118,9 +129,7 @@ export function parseRunnersConfig(text: string, source: string): RunnersConfig 
   }
   const parsed = file.safeParse(data);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${source}: ${formatPath(i.path) || '(root)'}: ${i.message}`),
-    );
+    throw new ConfigError(describeIssues(parsed.error.issues, source));
   }
   const f = parsed.data;
   const problems: string[] = [];
@@ -141,6 +150,7 @@ export function parseRunnersConfig(text: string, source: string): RunnersConfig 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     allowlist: f.allowlist,
+    warnings: deprecationWarnings(data, source),
     defaultMaxWorkers: f.defaults.max_workers,
     pools: f.pools,
     overrides: f.overrides,

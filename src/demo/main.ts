@@ -21,6 +21,7 @@ import { DemoInputError, demoAdminToken, operatorPages } from './pages.js';
 import { openDemoStores } from './demo-stores.js';
 import { StoreUnavailableError, displayPath } from './stores.js';
 import { createTeardown, type Teardown } from './teardown.js';
+import { DEMO_STARTUP, trackPodStart } from './pod-start.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -71,7 +72,8 @@ async function main(teardown: Teardown): Promise<void> {
     teardown,
   });
 
-  const sim = await startSimulator({ nodes: DEMO_NODES });
+  const sim = await startSimulator({ nodes: DEMO_NODES, startup: DEMO_STARTUP });
+  const podStart = trackPodStart(sim);
   teardown.add('the simulator', () => sim.close());
   if (args.agents) {
     const agents = await startDemoAgents({
@@ -223,6 +225,7 @@ async function main(teardown: Teardown): Promise<void> {
     `  jobs served          ${concluded}/${total} succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   say(`  queue time           ${ms(waits)}   (queued → a runner took it)`);
+  say(podStart.line());
   say(
     `  runner pods          ${bindings.length} for ${total} jobs; at most ${sim.kube.control.maxConcurrentPodsPerNode()} per node`,
   );

@@ -1,4 +1,4 @@
-import type { V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { V1Container, V1EnvVar, V1Pod, V1Secret, V1Volume } from '@kubernetes/client-node';
 import type { PodOptions } from '../config/runners.js';
 import {
   APP_LABEL,
@@ -9,7 +9,9 @@ import {
   JIT_ENV,
   JIT_SECRET_KEY,
   RUNNER_RESOURCE,
+  RUNNER_TAINT,
 } from './constants.js';
+import { modeGrants } from './pod-security.js';
 
 export interface RunnerPodSpec {
   name: string;
@@ -21,8 +23,8 @@ export interface RunnerPodSpec {
   labels: string[];
   deployEnv: string;
   activeDeadlineSeconds: number;
+  /** The pool's `pod:` options (DEFAULT_POD_OPTIONS for a pool without any). */
   pod: PodOptions;
-  dindImage?: string;
 }
 
 export function runnerLabels(
@@ -50,39 +52,55 @@ export function jitSecret(
   };
 }
 
-const DOCKER_CERTS = '/certs';
+/** Environment the image's entrypoint reads, from the pool's options. */
+function runnerEnv(s: RunnerPodSpec): V1EnvVar[] {
+  const o = s.pod;
+  return [
+    // The JIT config only ever travels in the pod-owned Secret.
+    { name: JIT_ENV, valueFrom: { secretKeyRef: { name: s.name, key: JIT_SECRET_KEY } } },
+    { name: 'RUNNER_VERSION', value: o.runner_version },
+    { name: 'DOCKER_MODE', value: o.docker },
+    ...(o.docker === 'none'
+      ? []
+      : [
+          { name: 'DOCKER_MTU', value: String(o.docker_mtu) },
+          { name: 'RUNNER_WAIT_FOR_DOCKER_IN_SECONDS', value: String(o.docker_wait_seconds) },
+        ]),
+    ...Object.entries(o.env).map(([name, value]) => ({ name, value })),
+  ];
+}
 
 /**
- * The one-job runner pod. One per node (the device plugin offers one `riseproject.com/runner`),
- * never restarted, bounded by a deadline, and without cluster credentials: workflow code runs here.
- * The JIT config reaches the runner through the Secret, never through args.
+ * The one-job runner pod: one container of images/runner, started by the image's own entrypoint
+ * (no command), which starts Docker as `pod.docker` says and runs the runner. One per node (the
+ * device plugin offers one `riseproject.com/runner`), never restarted, bounded by a deadline,
+ * on tainted runner nodes, and without cluster credentials: workflow code runs here.
  */
 export function runnerPod(s: RunnerPodSpec): V1Pod {
-  const limits: Record<string, string> = { [RUNNER_RESOURCE]: '1' };
-  if (s.pod.ephemeral_storage) limits['ephemeral-storage'] = s.pod.ephemeral_storage;
-  const dind = s.pod.docker_in_docker;
+  const o = s.pod;
+  const grants = modeGrants(o.docker);
+  const managed = { [RUNNER_RESOURCE]: '1', 'ephemeral-storage': o.ephemeral_storage };
   const runner: V1Container = {
     name: 'runner',
     image: s.image,
-    command: ['/home/runner/run.sh'],
-    env: [
-      { name: JIT_ENV, valueFrom: { secretKeyRef: { name: s.name, key: JIT_SECRET_KEY } } },
-      ...(dind
-        ? [
-            { name: 'DOCKER_HOST', value: 'tcp://localhost:2376' },
-            { name: 'DOCKER_TLS_VERIFY', value: '1' },
-            { name: 'DOCKER_CERT_PATH', value: `${DOCKER_CERTS}/client` },
-          ]
-        : []),
-      ...Object.entries(s.pod.env).map(([name, value]) => ({ name, value })),
-    ],
-    resources: { limits, requests: { ...limits } },
-    securityContext: { privileged: s.pod.privileged },
+    env: runnerEnv(s),
+    resources: {
+      requests: { ...o.resources.requests, ...managed },
+      limits: { ...o.resources.limits, ...managed },
+    },
+    securityContext: grants.securityContext,
     volumeMounts: [
       { name: 'work', mountPath: '/home/runner/_work' },
-      ...(dind ? [{ name: 'docker-certs', mountPath: DOCKER_CERTS, readOnly: true }] : []),
+      ...(grants.dockerDataMount ? [{ name: 'docker', mountPath: grants.dockerDataMount }] : []),
     ],
   };
+  const volumes: V1Volume[] = [
+    { name: 'work', emptyDir: { sizeLimit: o.work_storage } },
+    // Docker's storage cannot live on the container's own overlay filesystem.
+    ...(grants.dockerDataMount
+      ? [{ name: 'docker', emptyDir: { sizeLimit: o.docker_storage } }]
+      : []),
+  ];
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -98,38 +116,19 @@ export function runnerPod(s: RunnerPodSpec): V1Pod {
     spec: {
       restartPolicy: 'Never',
       activeDeadlineSeconds: s.activeDeadlineSeconds,
+      // SIGTERM reaches the runner through tini and the entrypoint, which then stops Docker.
+      terminationGracePeriodSeconds: o.termination_grace_period_seconds,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      hostNetwork: s.pod.host_network,
-      nodeSelector: { [BOARD_LABEL]: s.board },
-      // Docker-in-Docker as a native sidecar (Kubernetes ≥ 1.29): it starts first and stops
-      // when the runner exits, so the pod still ends Succeeded or Failed.
-      initContainers: dind
-        ? [
-            {
-              name: 'dind',
-              image: s.dindImage ?? 'docker:27-dind',
-              restartPolicy: 'Always',
-              securityContext: { privileged: true },
-              env: [{ name: 'DOCKER_TLS_CERTDIR', value: DOCKER_CERTS }],
-              volumeMounts: [
-                { name: 'docker-certs', mountPath: DOCKER_CERTS },
-                { name: 'docker-storage', mountPath: '/var/lib/docker' },
-                { name: 'work', mountPath: '/home/runner/_work' },
-              ],
-            },
-          ]
-        : undefined,
+      hostNetwork: o.host_network,
+      ...(grants.hostUsers === false ? { hostUsers: false } : {}),
+      nodeSelector: { ...o.node_selector, [BOARD_LABEL]: s.board },
+      tolerations: [{ ...RUNNER_TAINT, operator: 'Equal' }, ...o.tolerations],
+      ...(o.image_pull_secrets.length > 0
+        ? { imagePullSecrets: o.image_pull_secrets.map((name) => ({ name })) }
+        : {}),
       containers: [runner],
-      volumes: [
-        { name: 'work', emptyDir: {} },
-        ...(dind
-          ? [
-              { name: 'docker-certs', emptyDir: {} },
-              { name: 'docker-storage', emptyDir: {} },
-            ]
-          : []),
-      ],
+      volumes,
     },
   };
 }

@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { DelayedError } from 'bullmq';
-import { resolvePool, type RunnersConfig } from '../config/runners.js';
+import { DEFAULT_POD_OPTIONS, resolvePool, type RunnersConfig } from '../config/runners.js';
 import type { Db } from '../db/client.js';
 import {
   failPendingJobs,
@@ -72,8 +72,6 @@ function errorReason(noted: LastError, err: unknown): string {
   return `${noted.api}_${noted.status >= 500 ? '5xx' : String(noted.status)}`;
 }
 
-const DEFAULT_POD = { host_network: false, privileged: false, docker_in_docker: false, env: {} };
-
 /** GitHub answers that no retry will change: the entity or installation cannot get runners. */
 function permanent(err: unknown): PermanentError | undefined {
   if (err instanceof PermanentError) return err;
@@ -144,7 +142,8 @@ export function createRunnerProcessor(deps: CreateRunnerDeps) {
         labels: w.labels,
         deployEnv: deps.settings.deployEnv,
         activeDeadlineSeconds: deps.settings.activeDeadlineSeconds,
-        pod: pool?.pod ?? DEFAULT_POD,
+        // A pool removed from the config since the worker was reserved gets the defaults.
+        pod: pool?.pod ?? DEFAULT_POD_OPTIONS,
       };
       await deps.kube.putSecret(jitSecret(spec, jit.jitConfig));
       const pod = await deps.kube.createPod(runnerPod(spec));

@@ -15,13 +15,17 @@ import {
   type KubeSim,
   type KubeSimOptions,
 } from './kube/index.js';
+import { startupProfile, type StartupOptions, type StartupProfile } from './startup.js';
 
 export interface SimulatorOptions {
   github?: GitHubSimOptions;
   kube?: Omit<KubeSimOptions, 'runtime'>;
   nodes?: AddNodeOptions[];
-  /** How long a runner takes to boot and register. */
-  registerDelayMs?: number;
+  /**
+   * How long a runner pod takes to start: image pull, Docker, registration (src/sim/startup.ts).
+   * Default: the `fast` preset. `kube.timings.imagePullMs`, when given, wins over the profile's.
+   */
+  startup?: StartupOptions;
   /** Fixed ports for a standalone simulator; random when absent. */
   githubPort?: number;
   kubePort?: number;
@@ -30,6 +34,8 @@ export interface SimulatorOptions {
 
 export interface Simulator {
   github: GitHubSim;
+  /** The start-up profile in use (the kubelet has its pull time, the Actions service the rest). */
+  startup: StartupProfile;
   kube: KubeSim;
   actions: ActionsRuntime;
   githubUrl: string;
@@ -43,10 +49,16 @@ export interface Simulator {
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const github = createGitHubSim(options.github);
-  const actions = createActionsRuntime({ github, registerDelayMs: options.registerDelayMs });
+  const startup = startupProfile(options.startup);
+  const actions = createActionsRuntime({ github, startup });
   github.controlRouter.use('/actions', actionsControlRouter(actions));
   const kube = createKubeSim({
     ...options.kube,
+    timings: {
+      imagePullMs: startup.imagePullMs,
+      boardFactors: startup.boards,
+      ...options.kube?.timings,
+    },
     runtime: actions,
     logger: options.logger,
     nodes: options.nodes,
@@ -57,6 +69,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   ]);
   return {
     github,
+    startup,
     kube,
     actions,
     githubUrl: gh.url,
@@ -70,4 +83,5 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 }
 
-export type { GitHubSim, KubeSim, ActionsRuntime, AddNodeOptions };
+export type { GitHubSim, KubeSim, ActionsRuntime, AddNodeOptions, StartupOptions, StartupProfile };
+export { STARTUP_PRESETS, startupProfile } from './startup.js';

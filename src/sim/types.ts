@@ -15,6 +15,24 @@ export interface ContainerContext {
   labels: Readonly<Record<string, string>>;
   /** Environment after resolving `env[].value`, `env[].valueFrom.secretKeyRef` and `envFrom[].secretRef`. */
   env: Readonly<Record<string, string>>;
+  /** The labels of the node it runs on (its board, for start-up times per board). */
+  nodeLabels?: Readonly<Record<string, string>>;
+  /** What the container may do: its securityContext and the pod's namespaces. */
+  security?: ContainerSecurity;
+}
+
+/** The parts of a container's securityContext (and its pod's spec) a runtime may check. */
+export interface ContainerSecurity {
+  privileged?: boolean;
+  runAsUser?: number;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { add?: string[]; drop?: string[] };
+  seccompProfile?: { type?: string };
+  appArmorProfile?: { type?: string };
+  procMount?: string;
+  /** `spec.hostUsers`: false for a pod with its own user namespace. */
+  hostUsers?: boolean;
+  hostNetwork?: boolean;
 }
 
 /** How a running container talks back to the kubelet. */

@@ -32,6 +32,8 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
         labels,
         refused: [],
       });
+      // Runner nodes are tainted: every runner pod tolerates exactly that taint.
+      expect(pod.spec?.tolerations).toContainEqual(expect.objectContaining(RUNNER_TAINT));
     }
     // Warnings and audit at baseline say which pods are above it.
     expect(ns.metadata.labels).toMatchObject({

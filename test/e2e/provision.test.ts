@@ -58,9 +58,41 @@ describe('main path', () => {
     const pod = sys.sim.kube.state.get('Pod', 'default', w.pod_name)!;
     expect(pod.spec).toMatchObject({
       automountServiceAccountToken: false,
+      enableServiceLinks: false,
       restartPolicy: 'Never',
+      hostNetwork: false,
+      terminationGracePeriodSeconds: 30,
       nodeSelector: { 'riseproject.dev/board': 'cloudv10x-rvv' },
     });
+    // The runner image's own pod: one container, its entrypoint, privileged Docker by default.
+    expect(pod.spec.tolerations).toContainEqual({
+      key: 'riseproject.dev/runner',
+      operator: 'Equal',
+      value: 'true',
+      effect: 'NoSchedule',
+    });
+    const [runner, ...others] = pod.spec.containers;
+    expect(others).toEqual([]);
+    expect(runner).not.toHaveProperty('command');
+    expect(runner!.env).toEqual(
+      expect.arrayContaining([
+        {
+          name: 'RUNNER_JITCONFIG',
+          valueFrom: { secretKeyRef: { name: w.pod_name, key: 'jitconfig' } },
+        },
+        { name: 'DOCKER_MODE', value: 'privileged' },
+        { name: 'DOCKER_MTU', value: '1450' },
+      ]),
+    );
+    expect(runner!.securityContext).toMatchObject({ privileged: true, runAsUser: 1001 });
+    expect(runner!.resources?.requests).toMatchObject({ 'ephemeral-storage': '20Gi' });
+    expect(pod.spec.volumes).toEqual([
+      { name: 'work', emptyDir: { sizeLimit: '20Gi' } },
+      { name: 'docker', emptyDir: { sizeLimit: '20Gi' } },
+    ]);
+    expect(sys.sim.kube.state.logs.read(pod.metadata.uid, 'runner').map((l) => l.line)).toContain(
+      'entrypoint: docker is ready',
+    );
     const secret = sys.sim.kube.state.get('Secret', 'default', w.pod_name)!;
     expect(secret.metadata.ownerReferences?.[0]).toMatchObject({
       kind: 'Pod',
@@ -82,6 +114,42 @@ describe('main path', () => {
     const calls = sys.sim.github.calls().byRoute;
     expect(calls['POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig']).toBe(1);
     expect(calls[JIT_ORG]).toBeUndefined();
+  });
+
+  it('serves a rootless pool from a user-namespaced pod, on tainted runner nodes', async () => {
+    sys = await startSystem({
+      runnersYaml: `
+pools:
+  - labels: [ubuntu-24.04-riscv]
+    board: scw-em-rv1
+    image: runner:24.04
+    pod: { docker: rootless, docker_storage: 30Gi, resources: { limits: { memory: 8Gi } } }
+`,
+      sim: {
+        nodes: [
+          {
+            name: 'n1',
+            board: 'scw-em-rv1',
+            taints: [{ key: 'riseproject.dev/runner', value: 'true', effect: 'NoSchedule' }],
+          },
+        ],
+      },
+    });
+    const { repo } = org(sys.sim, 'acme');
+    const job = sys.sim.github.queueJob({ repo, labels: ['ubuntu-24.04-riscv'], durationMs: 30 });
+    const row = await waitForJob(sys, job.id, 'completed');
+    const pod = sys.sim.kube.state.get('Pod', 'default', row.runner_name)!;
+    expect(pod.spec).toMatchObject({ hostUsers: false, nodeName: 'n1' });
+    expect(pod.spec.containers[0]!.securityContext).toMatchObject({
+      allowPrivilegeEscalation: true,
+      capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID'] },
+      procMount: 'Unmasked',
+    });
+    expect(pod.spec.containers[0]!.resources?.limits).toMatchObject({ memory: '8Gi' });
+    expect(sys.sim.github.getJob(job.id)).toMatchObject({ conclusion: 'success' });
+    expect(sys.sim.kube.state.logs.read(pod.metadata.uid, 'runner').map((l) => l.line)).toContain(
+      'entrypoint: docker is ready',
+    );
   });
 
   it('respects max_workers: never more than the cap of an entity at once, and everyone is served', async () => {
@@ -228,7 +296,11 @@ describe('errors', () => {
     sys.sim.github.faults.error(JIT_ORG, 500, { count: 5 });
     const job = sys.sim.github.queueJob({ repo, labels: ['ubuntu-24.04-riscv'], durationMs: 20 });
     await waitForJob(sys, job.id, 'completed', 15_000);
-    const ws = await workers(sys);
+    // The job's completed webhook can land before the pod's end reaches the worker row.
+    const ws = await waitFor(async () => {
+      const rows = await workers(sys!);
+      return rows.every((w) => w.status !== 'running' && w.status !== 'pending') ? rows : undefined;
+    });
     expect(ws.map((w) => w.status)).toEqual(['failed', 'completed']);
     expect(ws[0].failure_info).toMatchObject({
       version: 2,

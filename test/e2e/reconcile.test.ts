@@ -138,8 +138,10 @@ describe('workers follow pods (the backstop for the watch)', () => {
   it('completes, fails and orphans workers from the pods, without the live follower', async () => {
     const s = await start({ holdLeadership: true });
     const { repo } = org(s.sim, 'acme');
-    s.sim.kube.control.crashPods({ count: 1, afterMs: 10, logLine: 'boom: out of memory' });
-    const crashed = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 50 });
+    // The first pod crashes once its runner has taken the oldest job (registration takes more
+    // than 10 ms on a loaded machine: a crash before it would leave a job with no runner).
+    s.sim.kube.control.crashPods({ count: 1, afterMs: 200, logLine: 'boom: out of memory' });
+    const crashed = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 5_000 });
     const fine = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 50 });
     await waitFor(() => s.sim.github.getJob(fine.id)?.status === 'completed', {
       what: 'one job ran',

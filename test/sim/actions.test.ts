@@ -6,7 +6,15 @@ import type { ActionsRuntime } from '../../src/sim/actions/index.js';
 import { JIT_CONFIG_ENV, createActionsRuntime } from '../../src/sim/actions/index.js';
 import type { GitHubSim, Listening, ScopeRef } from '../../src/sim/github/index.js';
 import { createGitHubSim } from '../../src/sim/github/index.js';
-import type { ContainerContext, ContainerHandle, ContainerIO } from '../../src/sim/types.js';
+import { FAST_STARTUP } from '../../src/sim/startup.js';
+import type {
+  ContainerContext,
+  ContainerHandle,
+  ContainerIO,
+  ContainerSecurity,
+} from '../../src/sim/types.js';
+import type { DockerMode } from '../../src/config/runners.js';
+import { modeGrants } from '../../src/kube/pod-security.js';
 
 const SECRET = 'actions-secret';
 
@@ -40,7 +48,7 @@ let acme: ScopeRef;
 let pods = 0;
 
 /** The kubelet's side of the seam: what a container sees and how it reports back. */
-function runContainer(env: Record<string, string>) {
+function runContainer(env: Record<string, string>, seen: Partial<ContainerContext> = {}) {
   pods += 1;
   const logs: string[] = [];
   let exit: { code: number; reason?: string; message?: string } | undefined;
@@ -60,6 +68,7 @@ function runContainer(env: Record<string, string>) {
     image: 'ghcr.io/riseproject-dev/runner:latest',
     labels: {},
     env,
+    ...seen,
   };
   const handle = actions.start(ctx, io) as ContainerHandle;
   return { logs, handle, exited: () => exit };
@@ -102,6 +111,7 @@ beforeEach(async () => {
   await sim.idle();
   hooks.length = 0;
   actions.faults.clear();
+  Object.assign(actions.startup, structuredClone(FAST_STARTUP));
 });
 
 afterAll(async () => {
@@ -304,5 +314,161 @@ describe('Actions service', () => {
       env: {},
     };
     expect(actions.start(ctx, { log() {}, exit() {} })).toBeUndefined();
+  });
+});
+
+/** What the kubelet tells the runtime about a container of our manifests in this mode. */
+function grantsOf(mode: DockerMode): ContainerSecurity {
+  const g = modeGrants(mode);
+  return {
+    ...(g.securityContext as ContainerSecurity),
+    ...(g.hostUsers === false ? { hostUsers: false } : {}),
+  };
+}
+const MODES: DockerMode[] = ['privileged', 'rootless', 'none'];
+
+describe('the image entrypoint, as the simulator plays it', () => {
+  it.each([
+    [
+      { RUNNER_JITCONFIG: '' },
+      'entrypoint: RUNNER_JITCONFIG is not set (the pod passes it from its Secret)',
+    ],
+    [
+      { RUNNER_VERSION: '2.300.0' },
+      'entrypoint: RUNNER_VERSION=2.300.0 is not in this image (no /home/runner/actions-runner/cached/2.300.0/run.sh; cached: 2.335.1)',
+    ],
+    [{ RUNNER_VERSION: '../bin' }, 'entrypoint: RUNNER_VERSION is not a version: ../bin'],
+    [
+      { DOCKER_MODE: 'podman' },
+      "entrypoint: DOCKER_MODE must be privileged, rootless or none, not 'podman'",
+    ],
+    [{ DOCKER_MTU: '9' }, "entrypoint: DOCKER_MTU must be a number from 68 to 65535, not '9'"],
+    [
+      { RUNNER_WAIT_FOR_DOCKER_IN_SECONDS: 'soon' },
+      "entrypoint: RUNNER_WAIT_FOR_DOCKER_IN_SECONDS must be a whole number of seconds, not 'soon'",
+    ],
+  ])('refuses %j with the entrypoint’s message, exit 1', async (env, line) => {
+    const c = runContainer({ RUNNER_JITCONFIG: 'x', ...env });
+    expect(await until(c.exited)).toEqual({ code: 1, reason: 'Error', message: line });
+    expect(c.logs).toEqual([line]);
+  });
+
+  it.each(MODES)(
+    '%s: starts Docker with the grants our pod gives, then the runner, which takes its job',
+    async (mode) => {
+      const labels = [`mode-${mode}`];
+      const job = sim.queueJob({ repo: 'acme/widgets', labels, durationMs: 10 });
+      const c = runContainer(
+        {
+          [JIT_CONFIG_ENV]: jit(`rv-${mode}`, labels),
+          DOCKER_MODE: mode,
+          RUNNER_VERSION: '2.335.1',
+        },
+        { security: grantsOf(mode) },
+      );
+      expect((await until(c.exited)).code).toBe(0);
+      expect(sim.getJob(job.id)).toMatchObject({ conclusion: 'success', runnerName: `rv-${mode}` });
+      const docker = {
+        privileged: [
+          'entrypoint: starting containerd and dockerd (privileged, mtu 1450; logs in /tmp)',
+          'entrypoint: docker is ready',
+        ],
+        rootless: [
+          'entrypoint: starting rootless dockerd (mtu 1450; DOCKER_HOST=unix:///run/user/1001/docker.sock; log in /tmp/dockerd.log)',
+          'entrypoint: docker is ready',
+        ],
+        none: [],
+      }[mode];
+      expect(c.logs.slice(0, docker.length + 2)).toEqual([
+        ...docker,
+        'entrypoint: starting runner 2.335.1',
+        '√ Connected to GitHub',
+      ]);
+      expect(c.logs).toContain("Current runner version: '2.335.1'");
+    },
+  );
+
+  it('refuses rootless Docker as root', async () => {
+    const c = runContainer(
+      { [JIT_CONFIG_ENV]: 'x', DOCKER_MODE: 'rootless' },
+      { security: { ...grantsOf('rootless'), runAsUser: 0 } },
+    );
+    expect((await until(c.exited)).message).toBe(
+      'entrypoint: DOCKER_MODE=rootless must run as a non-root user (the image runs as runner)',
+    );
+  });
+
+  it.each([
+    ['allowPrivilegeEscalation', { allowPrivilegeEscalation: false }],
+    ['SETUID and SETGID', { capabilities: { drop: ['ALL'] } }],
+    ['seccomp Unconfined', { seccompProfile: { type: 'RuntimeDefault' } }],
+    ['AppArmor Unconfined', { appArmorProfile: undefined }],
+    ['procMount Unmasked', { procMount: 'Default' }],
+  ])(
+    'rootless: dockerd dies without %s, and the pod fails with its log',
+    async (missing, change) => {
+      const c = runContainer(
+        {
+          [JIT_CONFIG_ENV]: jit(`rv-no-${missing.replace(/\W+/g, '-')}`, ['never']),
+          DOCKER_MODE: 'rootless',
+        },
+        { security: { ...grantsOf('rootless'), ...change } },
+      );
+      const exit = await until(c.exited);
+      expect(exit).toMatchObject({ code: 1, reason: 'Error' });
+      expect(c.logs).toContain('entrypoint: dockerd exited before docker answered');
+      expect(exit.message).toBe(
+        `  [rootlesskit:parent] error: operation not permitted (missing: ${missing})`,
+      );
+      expect(
+        sim
+          .listRunners()
+          .some((r) => r.name === `rv-no-${missing.replace(/\W+/g, '-')}` && r.status === 'online'),
+      ).toBe(false);
+    },
+  );
+
+  it('privileged: dockerd dies in a container that is not privileged; sudo is refused without escalation', async () => {
+    const plain = runContainer({ [JIT_CONFIG_ENV]: 'x' }, { security: grantsOf('none') });
+    expect((await until(plain.exited)).message).toBe(
+      '  sudo: The "no new privileges" flag is set, which prevents sudo from running as root.',
+    );
+    const unprivileged = runContainer({ [JIT_CONFIG_ENV]: 'x' }, { security: { runAsUser: 1001 } });
+    expect((await until(unprivileged.exited)).message).toMatch(/not privileged/);
+  });
+
+  it('fails when Docker does not answer within RUNNER_WAIT_FOR_DOCKER_IN_SECONDS', async () => {
+    actions.startup.dockerdMs.privileged = 50;
+    const c = runContainer(
+      { [JIT_CONFIG_ENV]: 'x', RUNNER_WAIT_FOR_DOCKER_IN_SECONDS: '0' },
+      { security: grantsOf('privileged') },
+    );
+    expect((await until(c.exited)).message).toBe('entrypoint: docker did not answer within 0s');
+  });
+
+  it('takes dockerd’s start per mode and the registration, times the board’s factor', async () => {
+    Object.assign(actions.startup, {
+      dockerdMs: { privileged: 30, rootless: 80, none: 0 },
+      registerMs: 20,
+      boards: { slow: 2 },
+    });
+    const timed = async (mode: DockerMode, board: string) => {
+      const name = `rv-time-${mode}-${board}`;
+      const started = Date.now();
+      runContainer(
+        { [JIT_CONFIG_ENV]: jit(name, ['timed']), DOCKER_MODE: mode },
+        { security: grantsOf(mode), nodeLabels: { 'riseproject.dev/board': board } },
+      );
+      await until(() =>
+        actions.processes().find((p) => p.runnerName === name && p.phase === 'idle'),
+      );
+      return Date.now() - started;
+    };
+    // Lower bounds only: a loaded machine may be slower, never faster.
+    expect(await timed('none', 'fast')).toBeGreaterThanOrEqual(20);
+    expect(await timed('privileged', 'fast')).toBeGreaterThanOrEqual(50);
+    expect(await timed('rootless', 'slow')).toBeGreaterThanOrEqual(200);
+    for (const p of actions.processes())
+      if (p.runnerName?.startsWith('rv-time-')) sim.runners.delete(acme, p.runnerId!);
   });
 });

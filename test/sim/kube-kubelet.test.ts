@@ -150,7 +150,7 @@ describe('containers', () => {
       { name: 'EXPANDED', value: 'x-$(PLAIN)' },
       { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       {
-        name: 'ACTIONS_RUNNER_INPUT_JITCONFIG',
+        name: 'RUNNER_JITCONFIG',
         valueFrom: { secretKeyRef: { name: 'env-jit', key: 'jitconfig' } },
       },
     ];
@@ -199,7 +199,7 @@ describe('containers', () => {
       PLAIN: 'v',
       EXPANDED: 'x-v',
       POD: 'env',
-      ACTIONS_RUNNER_INPUT_JITCONFIG: 'eyJqaXQiOjF9',
+      RUNNER_JITCONFIG: 'eyJqaXQiOjF9',
     });
     expect(runtime.started[0]).toMatchObject({
       namespace,

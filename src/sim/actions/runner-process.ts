@@ -2,11 +2,10 @@ import type { GitHubSim } from '../github/api.js';
 import type { Runner, WorkflowJob } from '../github/model.js';
 import { RegistrationError, decodeJitConfig } from '../github/runners.js';
 import type { GitHubEvents } from '../github/state.js';
+import { boardFactor, type StartupProfile } from '../startup.js';
 import type { ContainerContext, ContainerIO } from '../types.js';
+import { JIT_CONFIG_ENV, planEntrypoint } from './entrypoint.js';
 import type { ActionsFaults } from './faults.js';
-
-export const JIT_CONFIG_ENV = 'ACTIONS_RUNNER_INPUT_JITCONFIG';
-const RUNNER_VERSION = '2.328.0';
 
 export type RunnerDeps = Pick<GitHubSim, 'runners' | 'jobs' | 'state'>;
 
@@ -22,8 +21,9 @@ export interface RunnerProcessInfo {
 }
 
 /**
- * One ephemeral runner process: connect with the JIT config, wait for a job with the same
- * label set (woken by GitHub's events, never polling), run it, report it, deregister, exit 0.
+ * One runner container: the image's entrypoint (checks, then Docker's start), then the ephemeral
+ * runner: connect with the JIT config, wait for a job with the same label set (woken by
+ * GitHub's events, never polling), run it, report it, deregister, exit 0.
  */
 export class RunnerProcess {
   phase: RunnerPhase = 'starting';
@@ -36,9 +36,14 @@ export class RunnerProcess {
     private readonly io: ContainerIO,
     private readonly deps: RunnerDeps,
     private readonly faults: ActionsFaults,
-    private readonly registerDelayMs: number,
+    private readonly startup: StartupProfile,
     private readonly onEnd: () => void,
   ) {}
+
+  /** This node's board is this much slower (or faster) than the profile's times. */
+  private get factor(): number {
+    return boardFactor(this.startup.boards, this.ctx.nodeLabels);
+  }
 
   info(): RunnerProcessInfo {
     return {
@@ -53,17 +58,49 @@ export class RunnerProcess {
 
   /** Deferred, so the kubelet has the handle before the process can exit. */
   start(): void {
-    this.after(0, () => this.boot());
+    this.after(0, () => this.entrypoint());
   }
 
-  private boot(): void {
-    const raw = this.ctx.env[JIT_CONFIG_ENV];
-    if (!raw) return this.exit(1, 'Not configured. Run config.(sh/cmd) to configure the runner.');
+  /** images/runner/entrypoint.sh: check the environment, start Docker, wait for it, run the runner. */
+  private entrypoint(): void {
+    const plan = planEntrypoint(this.ctx);
+    if (!plan.ok) {
+      for (const line of plan.lines.slice(0, -1)) this.log(line);
+      return this.exit(1, plan.lines.at(-1));
+    }
+    for (const line of plan.lines) this.log(line);
+    const dockerMs = this.startup.dockerdMs[plan.mode] * this.factor;
+    if (plan.mode === 'none') return this.boot(plan.jitConfig, plan.version);
+    if (plan.dockerFailure) {
+      const tail = plan.dockerFailure.map((line) => `  ${line}`);
+      return this.after(Math.min(dockerMs, plan.waitMs), () => {
+        this.log('entrypoint: dockerd exited before docker answered');
+        this.log('entrypoint: last lines of /tmp/dockerd.log:');
+        for (const line of tail.slice(0, -1)) this.log(line);
+        this.exit(1, tail.at(-1));
+      });
+    }
+    if (dockerMs > plan.waitMs) {
+      return this.after(plan.waitMs, () =>
+        this.exit(1, `entrypoint: docker did not answer within ${plan.waitMs / 1000}s`),
+      );
+    }
+    const ready = () => {
+      this.log('entrypoint: docker is ready');
+      this.boot(plan.jitConfig, plan.version);
+    };
+    // No extra turn of the event loop when Docker takes no time (the fast profile of tests).
+    if (dockerMs <= 0) ready();
+    else this.after(dockerMs, ready);
+  }
+
+  private boot(raw: string, version: string): void {
+    this.log(`entrypoint: starting runner ${version}`);
     const jit = decodeJitConfig(raw);
     // The config is a secret: say it is unreadable, never echo it.
     if (!jit) return this.exit(1, `Error: ${JIT_CONFIG_ENV} is not a valid JIT configuration.`);
     if (this.faults.takeNeverRegister()) return this.log('Connecting to GitHub...');
-    this.after(this.registerDelayMs, () => {
+    this.after(this.startup.registerMs * this.factor, () => {
       try {
         this.runner = this.deps.runners.register(jit);
       } catch (err) {
@@ -72,7 +109,7 @@ export class RunnerProcess {
       }
       this.log('√ Connected to GitHub');
       this.log('');
-      this.log(`Current runner version: '${RUNNER_VERSION}'`);
+      this.log(`Current runner version: '${version}'`);
       this.log(`${this.stamp()}: Listening for Jobs`);
       this.phase = 'idle';
       this.listen('runner:deleted', (r) => {

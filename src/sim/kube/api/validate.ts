@@ -4,6 +4,7 @@
  * Each problem is a StatusCause; any cause turns the request into 422 Invalid.
  */
 import type { StatusCause } from '../errors.js';
+import { checkPodSecurity } from './validate-security.js';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -203,6 +204,7 @@ export function validatePod(pod: Json, nameMax: number): Causes {
       'must be between 1 and 2147483647, inclusive',
     );
   }
+  checkPodSecurity(causes, spec);
   if (spec.nodeSelector !== undefined) {
     const selector = obj(spec.nodeSelector);
     if (!selector || Object.values(selector).some((v) => typeof v !== 'string')) {

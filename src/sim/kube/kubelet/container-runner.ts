@@ -8,6 +8,7 @@ import { timestamp } from '../state/naming.js';
 import type { ContainerSlot, PodContext } from './pod-context.js';
 import type { PodFaultClaim } from './pod-faults.js';
 import { findStatus, setContainerState } from './pod-status.js';
+import { containerSecurity } from './security.js';
 
 export interface Exit {
   exitCode: number;
@@ -90,6 +91,8 @@ async function runOnce(
         image,
         labels: pod.metadata.labels ?? {},
         env,
+        nodeLabels: ctx.deps.state.get('Node', undefined, ctx.ref.nodeName)?.metadata.labels ?? {},
+        security: containerSecurity(pod, slot.container),
       },
       io,
     );

@@ -3,6 +3,7 @@
  * (IfNotPresent skips the pull), and a failing pull cycling ErrImagePull → ImagePullBackOff with a
  * doubling back-off while the pod stays Pending.
  */
+import { boardFactor } from '../../startup.js';
 import type { Container } from '../state/types.js';
 import type { ContainerSlot, PodContext } from './pod-context.js';
 import { setContainerState } from './pod-status.js';
@@ -13,6 +14,12 @@ export function pullPolicy(container: Container): string {
   const lastPart = container.image.split('/').pop() ?? '';
   if (container.image.includes('@')) return 'IfNotPresent';
   return !lastPart.includes(':') || lastPart.endsWith(':latest') ? 'Always' : 'IfNotPresent';
+}
+
+/** Slower boards pull (download and unpack) slower. */
+function pullMs(ctx: PodContext): number {
+  const node = ctx.deps.state.get('Node', undefined, ctx.ref.nodeName);
+  return ctx.timings.imagePullMs * boardFactor(ctx.timings.boardFactors, node?.metadata.labels);
 }
 
 function waiting(ctx: PodContext, slot: ContainerSlot, reason: string, message: string): void {
@@ -43,7 +50,7 @@ export async function pullImage(ctx: PodContext, slot: ContainerSlot): Promise<v
   for (;;) {
     ctx.event({ reason: 'Pulling', message: `Pulling image "${image}"` }, slot);
     const started = Date.now();
-    await ctx.sleep(ctx.timings.imagePullMs);
+    await ctx.sleep(pullMs(ctx));
     if (fault && failing()) {
       fault.failuresLeft -= 1;
       const error = `failed to pull and unpack image "${image}": ${fault.message}`;

@@ -1,7 +1,9 @@
 /** How long the simulated kubelet takes for each step; tests use a few milliseconds. */
 export interface KubeletTimings {
-  /** Pulling an image not yet on the node. */
+  /** Pulling an image not yet on the node (the first pod of that image there). */
   imagePullMs: number;
+  /** Per board (the node's `riseproject.dev/board`): a factor on imagePullMs; 1 if not listed. */
+  boardFactors: Record<string, number>;
   /** First wait after a failed pull (ImagePullBackOff) or an exited container (CrashLoopBackOff); doubles each time. */
   backoffMs: number;
   /** Ceiling of that doubling (the kubelet's is 5 minutes). */
@@ -18,6 +20,7 @@ export interface KubeletTimings {
 
 export const defaultTimings: KubeletTimings = {
   imagePullMs: 5,
+  boardFactors: {},
   backoffMs: 20,
   backoffMaxMs: 500,
   containerRunMs: 50,
