@@ -24,6 +24,7 @@ runMain('worker', async () => {
     baseUrl: config.githubApiUrl,
     apps: { org: config.apps.org, personal: config.apps.personal },
     resilience: { timeoutMs: config.httpTimeoutMs, ...githubMetricHooks(metrics) },
+    log: log.child({ component: 'octokit' }),
   });
   const kubeConfig = loadKubeConfig({
     path: config.kube.kubeconfigPath,

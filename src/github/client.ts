@@ -1,8 +1,26 @@
-import { Octokit } from '@octokit/core';
 import { PermanentError } from '../errors.js';
+import {
+  createAppClient,
+  octokitClass,
+  type AppClient,
+  type AppCredentials,
+  type GitHubOctokit,
+  type OctokitSettings,
+} from './apps.js';
 import { isStatus } from './errors.js';
-import { addResilience, type ResilienceOptions } from './resilience.js';
-import { InstallationTokens, type AppCredentials } from './token-cache.js';
+import type { ResilienceOptions } from './resilience.js';
+import {
+  deleteRunner,
+  generateJitConfig,
+  listRunners,
+  splitRepo,
+  toRunner,
+  type GitHubRunner,
+  type RunnerScope,
+} from './runners.js';
+
+export type { AppCredentials } from './apps.js';
+export type { GitHubRunner, RunnerScope } from './runners.js';
 
 export type AppKind = 'org' | 'personal';
 export type EntityType = 'Organization' | 'User';
@@ -14,16 +32,6 @@ export const appFor = (entityType: EntityType): AppKind =>
 export interface InstallationRef {
   installationId: number;
   entityType: EntityType;
-}
-
-export type RunnerScope = { kind: 'org'; org: string } | { kind: 'repo'; repoFullName: string };
-
-export interface GitHubRunner {
-  id: number;
-  name: string;
-  status: string;
-  busy: boolean;
-  labels: string[];
 }
 
 export interface GitHubJob {
@@ -68,10 +76,8 @@ export interface GitHub {
     repoFullName: string,
     jobId: number,
   ): Promise<GitHubJob | undefined>;
-  listDeliveries(
-    app: AppKind,
-    cursor?: string,
-  ): Promise<{ deliveries: HookDelivery[]; next?: string }>;
+  /** The App's webhook deliveries, newest first, a page at a time: stop iterating to stop. */
+  listDeliveries(app: AppKind): AsyncIterable<HookDelivery[]>;
   redeliver(app: AppKind, deliveryId: number): Promise<void>;
 }
 
@@ -81,117 +87,72 @@ export interface GitHubOptions {
   resilience?: Partial<ResilienceOptions>;
   /** For tests and benchmarks: a fetch to count or fail calls. */
   fetch?: typeof fetch;
+  /** Where @octokit's own warnings go (clock skew corrected, 401 retried); console by default. */
+  log?: OctokitSettings['log'];
   groupCacheMs?: number;
   now?: () => number;
 }
 
-type Runner = {
-  id: number;
-  name: string;
-  status: string;
-  busy: boolean;
-  labels: { name: string }[];
-};
-const toRunner = (r: Runner): GitHubRunner => ({
-  id: r.id,
-  name: r.name,
-  status: r.status,
-  busy: r.busy,
-  labels: r.labels.map((l) => l.name),
-});
-
-const split = (repoFullName: string) => {
-  const [owner = '', repo = ''] = repoFullName.split('/');
-  return { owner, repo };
-};
-
-const runnersPath = (scope: RunnerScope) =>
-  scope.kind === 'org'
-    ? `/orgs/${encodeURIComponent(scope.org)}/actions/runners`
-    : `/repos/${scope.repoFullName}/actions/runners`;
-
 /** Our GitHub adapter: the only code that talks to the GitHub REST API (or the simulator). */
 export function createGitHub(o: GitHubOptions): GitHub {
   const now = o.now ?? Date.now;
-  const octokit = new Octokit({
+  const Client = octokitClass({
     baseUrl: o.baseUrl,
-    userAgent: 'rise-riscv-runners',
-    request: o.fetch ? { fetch: o.fetch } : {},
+    fetch: o.fetch,
+    resilience: {
+      timeoutMs: 10_000,
+      retries: 3,
+      backoffMs: 300,
+      maxRateLimitWaitMs: 5_000,
+      ...o.resilience,
+    },
   });
-  addResilience(octokit, {
-    timeoutMs: 10_000,
-    retries: 3,
-    backoffMs: 300,
-    maxRateLimitWaitMs: 5_000,
-    ...o.resilience,
-  });
-  const tokens = new Map<AppKind, InstallationTokens>();
-  const tokensFor = (app: AppKind) => {
-    let t = tokens.get(app);
-    if (!t) {
+  const apps = new Map<AppKind, AppClient>();
+  const appClient = (app: AppKind): AppClient => {
+    let client = apps.get(app);
+    if (!client) {
       const creds = o.apps[app];
       if (!creds)
         throw new PermanentError(`the ${app} GitHub App is not configured`, 'app_not_configured');
-      t = new InstallationTokens(octokit, creds, { now });
-      tokens.set(app, t);
+      client = createAppClient(creds, Client, o.log);
+      apps.set(app, client);
     }
-    return t;
+    return client;
   };
+  // Runner-group ids by installation, org and name: a group is looked up (or made) once an hour,
+  // not once per job, which keeps provisioning at about one GitHub call per job.
   const groups = new Map<string, { id: number; at: number }>();
-  // Routes built at run time (org or repository scope) have no Octokit types: their data is unknown.
-  const dynamic = (route: string, params: Record<string, unknown>): Promise<{ data: unknown }> =>
-    octokit.request(route, params);
 
-  /** Runs `call` with an installation token; a refused token is minted again once. */
+  /**
+   * Runs `call` as the installation. A token GitHub refuses (revoked) would stay in auth-app's
+   * cache for the rest of its 59 minutes: mint a new one, and try once more.
+   */
   async function asInstallation<T>(
     inst: InstallationRef,
-    call: (auth: string) => Promise<T>,
+    call: (octokit: GitHubOctokit) => Promise<T>,
   ): Promise<T> {
-    const t = tokensFor(appFor(inst.entityType));
-    const token = async () => {
-      try {
-        return `token ${await t.get(inst.installationId)}`;
-      } catch (err) {
-        if (isStatus(err, 404, 403, 401)) {
-          throw new PermanentError(
-            `installation ${inst.installationId} is gone or suspended`,
-            'installation_unavailable',
-            { installationId: inst.installationId, scope: 'installation' },
-          );
-        }
-        throw err;
-      }
-    };
+    const app = appClient(appFor(inst.entityType));
+    const octokit = await app.installation(inst.installationId);
     try {
-      return await call(await token());
+      return await call(octokit);
     } catch (err) {
       if (!isStatus(err, 401)) throw err;
-      t.invalidate(inst.installationId);
-      return call(await token());
+      await app.refresh(inst.installationId);
+      return call(octokit);
     }
   }
 
-  async function asApp<T>(app: AppKind, call: (auth: string) => Promise<T>): Promise<T> {
-    return call(`bearer ${await tokensFor(app).appJwt()}`);
-  }
-
-  async function paginate<T>(
-    auth: string,
-    url: string,
-    key: string,
-    map: (x: never) => T,
-  ): Promise<T[]> {
-    const out: T[] = [];
-    for (let page = 1; ; page++) {
-      const { data } = await dynamic(`GET ${url}`, {
-        per_page: 100,
-        page,
-        headers: { authorization: auth },
-      });
-      const items = ((data as Record<string, unknown>)[key] ?? []) as never[];
-      out.push(...items.map(map));
-      if (items.length < 100) return out;
-    }
+  async function findGroup(octokit: GitHubOctokit, org: string, name: string) {
+    const [group] = await octokit.paginate(
+      'GET /orgs/{org}/actions/runner-groups',
+      { org, per_page: 100 },
+      (response, done) => {
+        const found = response.data.filter((g) => g.name === name);
+        if (found.length > 0) done();
+        return found;
+      },
+    );
+    return group;
   }
 
   return {
@@ -199,74 +160,60 @@ export function createGitHub(o: GitHubOptions): GitHub {
       const key = `${inst.installationId}/${org}/${name}`;
       const hit = groups.get(key);
       if (hit && now() - hit.at < (o.groupCacheMs ?? 3_600_000)) return hit.id;
-      return asInstallation(inst, async (auth) => {
-        const url = `/orgs/${encodeURIComponent(org)}/actions/runner-groups`;
-        const find = async () =>
-          (await paginate(auth, url, 'runner_groups', (g: { id: number; name: string }) => g)).find(
-            (g) => g.name === name,
-          );
-        let group = await find();
-        if (!group) {
+      return asInstallation(inst, async (octokit) => {
+        let id = (await findGroup(octokit, org, name))?.id;
+        if (id === undefined) {
           try {
-            const { data } = await dynamic(`POST ${url}`, {
+            const { data } = await octokit.request('POST /orgs/{org}/actions/runner-groups', {
+              org,
               name,
               visibility: 'all',
               allows_public_repositories: true,
-              headers: { authorization: auth },
             });
-            group = data as { id: number; name: string };
+            id = data.id;
           } catch (err) {
             // Another worker created it first.
             if (!isStatus(err, 409)) throw err;
-            group = await find();
+            id = (await findGroup(octokit, org, name))?.id;
           }
         }
-        if (!group) throw new Error(`runner group "${name}" neither found nor created in ${org}`);
-        groups.set(key, { id: group.id, at: now() });
-        return group.id;
+        if (id === undefined)
+          throw new Error(`runner group "${name}" neither found nor created in ${org}`);
+        groups.set(key, { id, at: now() });
+        return id;
       });
     },
 
     generateJitConfig(inst, scope, runner) {
-      return asInstallation(inst, async (auth) => {
-        const { data } = await dynamic(`POST ${runnersPath(scope)}/generate-jitconfig`, {
+      return asInstallation(inst, async (octokit) => {
+        const { data } = await generateJitConfig(octokit, scope, {
           name: runner.name,
           runner_group_id: runner.groupId ?? 1,
           labels: runner.labels,
           work_folder: '_work',
-          headers: { authorization: auth },
         });
-        const d = data as { runner: { id: number }; encoded_jit_config: string };
-        return { runnerId: d.runner.id, jitConfig: d.encoded_jit_config };
+        return { runnerId: data.runner.id, jitConfig: data.encoded_jit_config };
       });
     },
 
     findRunner(inst, scope, name) {
-      return asInstallation(inst, async (auth) => {
-        const { data } = await dynamic(`GET ${runnersPath(scope)}`, {
-          name,
-          per_page: 100,
-          headers: { authorization: auth },
-        });
-        const found = (data as { runners: Runner[] }).runners.find((r) => r.name === name);
+      return asInstallation(inst, async (octokit) => {
+        // GitHub's `name` filter is exact, so this is one page.
+        const found = (await listRunners(octokit, scope, { name })).find((r) => r.name === name);
         return found ? toRunner(found) : undefined;
       });
     },
 
     listRunners(inst, scope, groupId) {
-      const url =
-        scope.kind === 'org' && groupId !== undefined
-          ? `/orgs/${encodeURIComponent(scope.org)}/actions/runner-groups/${groupId}/runners`
-          : runnersPath(scope);
-      return asInstallation(inst, (auth) => paginate(auth, url, 'runners', toRunner));
+      return asInstallation(inst, async (octokit) =>
+        (await listRunners(octokit, scope, { groupId })).map(toRunner),
+      );
     },
 
     deleteRunner(inst, scope, runnerId) {
-      return asInstallation(inst, async (auth) => {
+      return asInstallation(inst, async (octokit) => {
         try {
-          await dynamic(`DELETE ${runnersPath(scope)}/${runnerId}`, {
-            headers: { authorization: auth },
-          });
+          await deleteRunner(octokit, scope, runnerId);
           return 'deleted' as const;
         } catch (err) {
           if (isStatus(err, 404)) return 'not_found' as const;
@@ -278,19 +225,14 @@ export function createGitHub(o: GitHubOptions): GitHub {
     },
 
     getJob(inst, repoFullName, jobId) {
-      const { owner, repo } = split(repoFullName);
-      return asInstallation(inst, async (auth) => {
+      return asInstallation(inst, async (octokit) => {
         try {
           const { data } = await octokit.request(
             'GET /repos/{owner}/{repo}/actions/jobs/{job_id}',
-            {
-              owner,
-              repo,
-              job_id: jobId,
-              headers: { authorization: auth },
-            },
+            { ...splitRepo(repoFullName), job_id: jobId },
           );
           return {
+            // Job and delivery ids can pass 2^53 in GitHub's schema (bigint); ours fit a number.
             id: Number(data.id),
             status: data.status,
             conclusion: data.conclusion,
@@ -305,38 +247,27 @@ export function createGitHub(o: GitHubOptions): GitHub {
       });
     },
 
-    listDeliveries(app, cursor) {
-      return asApp(app, async (auth) => {
-        const response = await octokit.request('GET /app/hook/deliveries', {
-          per_page: 100,
-          ...(cursor ? { cursor } : {}),
-          headers: { authorization: auth },
-        });
-        const next = /<[^>]*[?&]cursor=([^&>]+)[^>]*>;\s*rel="next"/.exec(
-          response.headers.link ?? '',
-        )?.[1];
-        return {
-          deliveries: response.data.map((d) => ({
-            id: Number(d.id),
-            guid: d.guid,
-            deliveredAt: d.delivered_at,
-            redelivery: d.redelivery,
-            statusCode: d.status_code,
-            event: d.event,
-            action: d.action,
-          })),
-          next: next ? decodeURIComponent(next) : undefined,
-        };
+    async *listDeliveries(app) {
+      const pages = appClient(app).octokit.paginate.iterator('GET /app/hook/deliveries', {
+        per_page: 100,
       });
+      for await (const { data } of pages) {
+        yield data.map((d) => ({
+          id: Number(d.id),
+          guid: d.guid,
+          deliveredAt: d.delivered_at,
+          redelivery: d.redelivery,
+          statusCode: d.status_code,
+          event: d.event,
+          action: d.action,
+        }));
+      }
     },
 
     async redeliver(app, deliveryId) {
-      await asApp(app, (auth) =>
-        octokit.request('POST /app/hook/deliveries/{delivery_id}/attempts', {
-          delivery_id: deliveryId,
-          headers: { authorization: auth },
-        }),
-      );
+      await appClient(app).octokit.request('POST /app/hook/deliveries/{delivery_id}/attempts', {
+        delivery_id: deliveryId,
+      });
     },
   };
 }

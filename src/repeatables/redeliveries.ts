@@ -25,17 +25,15 @@ export async function reconcileRedeliveries(
     const key = `deliveries:${app}`;
     const lastId = Number((await readState(deps.db, key))?.lastId ?? 0);
     const seen: HookDelivery[] = [];
-    let cursor: string | undefined;
     try {
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const { deliveries, next } = await deps.github.listDeliveries(app, cursor);
+      let pages = 0;
+      for await (const deliveries of deps.github.listDeliveries(app)) {
         const fresh = deliveries.filter(
           (d) =>
             d.id > lastId && (lastId > 0 || now - Date.parse(d.deliveredAt) < FIRST_RUN_WINDOW_MS),
         );
         seen.push(...fresh);
-        if (!next || fresh.length < deliveries.length) break;
-        cursor = next;
+        if (++pages >= MAX_PAGES || fresh.length < deliveries.length) break;
       }
     } catch (err) {
       add('errors');

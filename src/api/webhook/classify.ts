@@ -1,3 +1,4 @@
+import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import type { RunnersConfig } from '../../config/runners.js';
 import { entitySettings, resolvePool, routesToStaging } from '../../config/runners.js';
 import type { DeliveryRecord, InstallationFacts, JobAction, JobFacts } from '../../db/ingest.js';
@@ -15,8 +16,22 @@ export interface ClassifyContext {
   event: string;
 }
 
+type WorkflowJobPayload = EmitterWebhookEvent<'workflow_job'>['payload'];
+type InstallationPayload = EmitterWebhookEvent<'installation'>['payload'];
+
+/**
+ * A signed body that claims to be GitHub payload `T`: GitHub's type (@octokit/webhooks), with
+ * every field possibly absent. JSON may also hold a field of another type: `need` checks at run
+ * time the fields we cannot do without, and names the first one that fails.
+ */
+type Claimed<T> = T extends readonly (infer E)[]
+  ? Claimed<E>[]
+  : T extends object
+    ? { [K in keyof T]?: Claimed<T[K]> }
+    : T;
+
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isTextArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isText);
@@ -31,13 +46,17 @@ const JOB_ACTIONS: readonly string[] = ['queued', 'in_progress', 'completed'];
 
 class MissingField extends Error {}
 
-function need<T>(value: unknown, ok: (v: unknown) => v is T, field: string): T {
+/** `value`, once `ok` holds for it at run time: GitHub's type for the field, narrowed by `ok`. */
+function need<T, U>(value: T, ok: (v: unknown) => v is U, field: string): T & U {
   if (!ok(value)) throw new MissingField(field);
   return value;
 }
 
 /** Reads what we store of a workflow_job payload; throws MissingField naming the first gap. */
-function readJobFacts(p: Obj, action: JobAction): Omit<JobFacts, 'board' | 'image'> {
+function readJobFacts(
+  p: Claimed<WorkflowJobPayload>,
+  action: JobAction,
+): Omit<JobFacts, 'board' | 'image'> {
   const job = need(p.workflow_job, isObj, 'workflow_job');
   const jobId = need(job.id, isId, 'workflow_job.id');
   const labels = need(job.labels, isTextArray, 'workflow_job.labels');
@@ -80,7 +99,7 @@ function ignore(record: DeliveryRecord, why: string): Decision {
   return { kind: 'record', record: { ...record, outcome: 'ignored', detail: why } };
 }
 
-function baseRecord(payload: Obj, ctx: ClassifyContext): DeliveryRecord {
+function baseRecord(payload: { action?: unknown }, ctx: ClassifyContext): DeliveryRecord {
   return {
     deliveryId: ctx.deliveryId,
     event: ctx.event,
@@ -94,7 +113,8 @@ function baseRecord(payload: Obj, ctx: ClassifyContext): DeliveryRecord {
  * has `action` and `workflow_job.status` disagreeing: the action is what happened).
  */
 export function classifyWorkflowJob(payload: Obj, ctx: ClassifyContext): Decision {
-  const base = baseRecord(payload, ctx);
+  const p = payload as Claimed<WorkflowJobPayload>;
+  const base = baseRecord(p, ctx);
   if (base.action === null) return reject(base, 'action');
   if (!JOB_ACTIONS.includes(base.action)) {
     return ignore(base, `action "${base.action}" needs nothing from us`);
@@ -102,7 +122,7 @@ export function classifyWorkflowJob(payload: Obj, ctx: ClassifyContext): Decisio
   const action = base.action as JobAction;
   let facts: Omit<JobFacts, 'board' | 'image'>;
   try {
-    facts = readJobFacts(payload, action);
+    facts = readJobFacts(p, action);
   } catch (err) {
     if (err instanceof MissingField) return reject(base, err.message);
     throw err;
@@ -130,17 +150,20 @@ export function classifyWorkflowJob(payload: Obj, ctx: ClassifyContext): Decisio
 
 /** `installation`: keep the installations we know of current. */
 export function classifyInstallation(payload: Obj, ctx: ClassifyContext): Decision {
-  const base = baseRecord(payload, ctx);
+  const p = payload as Claimed<InstallationPayload>;
+  const base = baseRecord(p, ctx);
   if (base.action === null) return reject(base, 'action');
   try {
-    const inst = need(payload.installation, isObj, 'installation');
+    const inst = need(p.installation, isObj, 'installation');
     const account = need(inst.account, isObj, 'installation.account');
+    // GitHub's type allows an enterprise account, which has a slug but no login: not ours.
+    const user = 'login' in account ? account : undefined;
     const facts: InstallationFacts = {
       installationId: need(inst.id, isId, 'installation.id'),
       appId: isId(inst.app_id) ? inst.app_id : null,
       accountId: need(account.id, isId, 'installation.account.id'),
-      accountLogin: need(account.login, isText, 'installation.account.login'),
-      accountType: need(account.type, isText, 'installation.account.type'),
+      accountLogin: need(user?.login, isText, 'installation.account.login'),
+      accountType: need(user?.type, isText, 'installation.account.type'),
       state: base.action,
     };
     const record = { ...base, installationId: facts.installationId, installation: facts };

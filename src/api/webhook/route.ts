@@ -57,7 +57,8 @@ export function webhookRouter(deps: WebhookDeps): Router {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const signature = req.get('x-hub-signature-256');
     if (!signature) return reply(400, { error: 'Missing X-Hub-Signature-256 header' });
-    if (!verifySignature(body, signature, deps.secrets)) {
+    const text = body.toString('utf8');
+    if (!(await verifySignature(text, signature, deps.secrets))) {
       deps.metrics.deliveries.inc({ event: 'unknown', outcome: 'bad_signature' });
       return reply(401, { error: 'Signature does not match' });
     }
@@ -74,7 +75,7 @@ export function webhookRouter(deps: WebhookDeps): Router {
     }
     let payload: unknown;
     try {
-      payload = JSON.parse(body.toString('utf8'));
+      payload = JSON.parse(text);
     } catch {
       return reply(400, { error: 'Body is not valid JSON' });
     }

@@ -1,20 +1,19 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-
-const PATTERN = /^sha256=([0-9a-f]{64})$/i;
+import { verifyWithFallback } from '@octokit/webhooks-methods';
 
 /**
- * Checks `X-Hub-Signature-256` against the exact bytes received, for each accepted secret (two
- * during a rotation). Constant-time comparison; no hint of the expected value ever leaves here.
+ * Checks `X-Hub-Signature-256` against the body as received, for each accepted secret (two during
+ * a rotation), with the function @octokit/webhooks' `verifyAndReceive` uses (constant-time; no
+ * hint of the expected value leaves it). `body` is the raw bytes decoded once; the caller parses
+ * that same string, so what is verified is what is read, never re-serialised JSON.
  */
-export function verifySignature(body: Buffer, header: string, secrets: readonly string[]): boolean {
-  const match = PATTERN.exec(header.trim());
-  if (!match?.[1]) return false;
-  const given = Buffer.from(match[1], 'hex');
-  let ok = false;
-  for (const secret of secrets) {
-    const expected = createHmac('sha256', secret).update(body).digest();
-    // No early exit: every secret is tried, so timing says nothing about which one matched.
-    ok = timingSafeEqual(expected, given) || ok;
-  }
-  return ok;
+export async function verifySignature(
+  body: string,
+  header: string,
+  secrets: readonly string[],
+): Promise<boolean> {
+  const [secret, ...others] = secrets.filter((s) => s !== '');
+  // The library throws on an empty body or secret; neither can carry a valid signature.
+  if (secret === undefined || body === '' || header === '') return false;
+  // Typed `Promise<any>` by the library; it resolves to true or false.
+  return (await verifyWithFallback(secret, body, header, others)) === true;
 }
