@@ -124,7 +124,8 @@ async function run(s: Scenario, index: number) {
   const runners = join(dir, 'runners.yaml');
   writeFileSync(
     runners,
-    'defaults: { max_workers: null }\npools: [{ labels: [bench-riscv], board: bench, image: runner:bench }]\n',
+    // Open to any entity, so no privileged Docker (the simulator starts every mode alike).
+    'defaults: { max_workers: null }\npools: [{ labels: [bench-riscv], board: bench, image: runner:bench, pod: { docker: none } }]\n',
   );
   const env = {
     DATABASE_URL,

@@ -1,4 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
@@ -141,6 +145,7 @@ describe('runners config', () => {
 
   it('prefers a repository override, then an entity override, then the pools', () => {
     const config = yaml(`
+allowlist: true
 pools: [{ labels: [a], board: global, image: g }]
 overrides:
   - { entity: 7, labels: [a], board: entity, image: e }
@@ -155,15 +160,26 @@ overrides:
 
   it('gives entities a default cap, null for unlimited, and staging routing', () => {
     const config = yaml(`
+allowlist: true
 defaults: { max_workers: 3 }
 pools: [{ labels: [a], board: b, image: i }]
 entities:
   - { id: 1, max_workers: null, staging: true }
   - { id: 2, staging: [o/staged] }
 `);
-    expect(entitySettings(config, 1)).toEqual({ maxWorkers: null, staging: true, listed: true });
+    expect(entitySettings(config, 1)).toEqual({
+      maxWorkers: null,
+      staging: true,
+      listed: true,
+      publicRepositories: true,
+    });
     expect(entitySettings(config, 2).maxWorkers).toBe(3);
-    expect(entitySettings(config, 3)).toEqual({ maxWorkers: 3, staging: false, listed: false });
+    expect(entitySettings(config, 3)).toEqual({
+      maxWorkers: 3,
+      staging: false,
+      listed: false,
+      publicRepositories: true,
+    });
     expect(routesToStaging(config, 1, 'x/y')).toBe(true);
     expect(routesToStaging(config, 2, 'O/Staged')).toBe(true);
     expect(routesToStaging(config, 2, 'o/other')).toBe(false);
@@ -181,7 +197,7 @@ entities:
     expect(
       problems(() =>
         yaml(
-          'pools: [{ labels: [b, a], board: x, image: i }, { labels: [a, b], board: y, image: i }]',
+          'allowlist: true\npools: [{ labels: [b, a], board: x, image: i }, { labels: [a, b], board: y, image: i }]',
         ),
       ),
     ).toEqual(['runners.yaml: pools[1].labels: ["a","b"] is listed twice']);
@@ -193,7 +209,8 @@ entities:
 });
 
 describe('pool pod options', () => {
-  const yaml = (s: string) => parseRunnersConfig(s, 'runners.yaml');
+  // Privileged Docker (the default) needs the allowlist; its rule is tested under "tenancy".
+  const yaml = (s: string) => parseRunnersConfig(`allowlist: true\n${s}`, 'runners.yaml');
   const pool = (pod: string) =>
     `pools:\n  - { labels: [a], board: b, image: i }\n  - { labels: [c], board: d, image: i, pod: ${pod} }\n`;
 
@@ -372,8 +389,140 @@ overrides:
     const { pod } = parseYaml(block ?? '') as { pod: Record<string, unknown> };
     expect(Object.keys(pod).length).toBeGreaterThan(10);
     const config = yaml(
-      JSON.stringify({ pools: [{ labels: ['a'], board: 'b', image: 'i', pod }] }),
+      `pools: ${JSON.stringify([{ labels: ['a'], board: 'b', image: 'i', pod }])}`,
     );
     expect(config.pools[0]!.pod).toMatchObject({ docker: 'privileged', runner_version: '2.335.1' });
+  });
+});
+
+describe('tenancy: who may use the runners', () => {
+  const yaml = (s: string) => parseRunnersConfig(s, 'runners.yaml');
+  const shipped = readFileSync('config/runners.yaml', 'utf8');
+
+  it('ships allowlist: true with pytorch listed, and public repositories served by default', () => {
+    const config = loadRunnersConfig('config/runners.yaml');
+    expect(config.allowlist).toBe(true);
+    expect(entitySettings(config, 21003710)).toMatchObject({
+      listed: true,
+      publicRepositories: true,
+    });
+    expect(entitySettings(config, 5)).toMatchObject({ listed: false, publicRepositories: true });
+    // Its pools are privileged, so the shipped file only starts with the allowlist on.
+    const open = problems(() => yaml(shipped.replace(/^allowlist: true$/m, 'allowlist: false')));
+    expect(open).toHaveLength(config.pools.length + config.overrides.length);
+  });
+
+  it('refuses a privileged pool or override without the allowlist, one line each naming it and why', () => {
+    const found = problems(() =>
+      yaml(`
+pools:
+  - { labels: [a], board: b, image: i }
+  - { labels: [r], board: b, image: i, pod: { docker: rootless } }
+  - { labels: [n], board: b, image: i, pod: { docker: none } }
+  - { labels: [p], board: b, image: i, pod: { docker: privileged } }
+  - { labels: [old], board: b, image: i, pod: { privileged: true } }
+overrides:
+  - { entity: 7, labels: [x], board: b, image: i }
+  - { entity: 7, labels: [y], board: b, image: i, pod: { docker: none } }
+`),
+    );
+    const why =
+      'is privileged (docker: privileged, the default), which gives workflow code root on the node; ' +
+      'only allowlisted tenants may use it: set allowlist: true, or docker: rootless or none';
+    expect(found).toEqual([
+      `runners.yaml: pools[0].pod.docker: pool ["a"] ${why}`,
+      `runners.yaml: pools[3].pod.docker: pool ["p"] ${why}`,
+      `runners.yaml: pools[4].pod.docker: pool ["old"] ${why}`,
+      `runners.yaml: overrides[0].pod.docker: entity 7's ["x"] ${why}`,
+    ]);
+  });
+
+  it('starts privileged pools with allowlist: true, and unprivileged ones without it', () => {
+    expect(yaml('allowlist: true\npools: [{ labels: [a], board: b, image: i }]').allowlist).toBe(
+      true,
+    );
+    const open = yaml(`
+pools: [{ labels: [a], board: b, image: i, pod: { docker: rootless } }]
+overrides: [{ entity: 1, labels: [a], board: b, image: i, pod: { docker: none } }]
+`);
+    expect(open.allowlist).toBe(false);
+  });
+
+  it('stops the web process at start-up with that one line, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rise-tenancy-'));
+    const path = join(dir, 'runners.yaml');
+    writeFileSync(path, 'pools: [{ labels: [a], board: b, image: i }]\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/web.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+        REDIS_URL: 'redis://127.0.0.1:1',
+        DEPLOY_ENV: 'prod',
+        GHAPP_WEBHOOK_SECRET: 's',
+        RUNNERS_CONFIG: path,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      `web: Invalid configuration: ${path}: pools[0].pod.docker: pool ["a"] is privileged (docker: privileged, the default), which gives workflow code root on the node; only allowlisted tenants may use it: set allowlist: true, or docker: rootless or none`,
+    ]);
+  });
+
+  it('reads repositories (allow or deny, names or globs) and public_repositories, defaulting from defaults', () => {
+    const config = yaml(`
+allowlist: true
+defaults: { public_repositories: false }
+pools: [{ labels: [a], board: b, image: i }]
+entities:
+  - { id: 1, repositories: { allow: [Acme/Tool, 'acme/*-ci'] } }
+  - { id: 2, repositories: { deny: ['acme/secret-*'] }, public_repositories: true }
+  - { id: 3 }
+`);
+    const one = entitySettings(config, 1);
+    expect(one).toMatchObject({ publicRepositories: false });
+    expect(one.repositories).toMatchObject({
+      mode: 'allow',
+      patterns: ['Acme/Tool', 'acme/*-ci'],
+    });
+    expect(entitySettings(config, 2)).toMatchObject({
+      publicRepositories: true,
+      repositories: { mode: 'deny', patterns: ['acme/secret-*'] },
+    });
+    expect(entitySettings(config, 3).repositories).toBeUndefined();
+    expect(entitySettings(config, 4).publicRepositories).toBe(false);
+  });
+
+  it.each([
+    ['{ allow: [a/b], deny: [c/d] }', 'entities[0].repositories: give either allow or deny'],
+    ['{}', 'entities[0].repositories: give either allow or deny'],
+    ['{ allow: [] }', 'entities[0].repositories.allow: '],
+    ['{ allow: [just-a-name] }', 'entities[0].repositories.allow[0]: owner/name, or a glob'],
+    ['{ allow: [a/b], only: [c/d] }', 'entities[0].repositories.only: unknown option'],
+    ['[a/b]', 'entities[0].repositories: '],
+  ])('refuses repositories: %s, naming the field', (value, message) => {
+    const found = problems(() =>
+      yaml(
+        `allowlist: true\npools: [{ labels: [a], board: b, image: i }]\nentities: [{ id: 1, repositories: ${value} }]`,
+      ),
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(`runners.yaml: ${message}`);
+  });
+
+  it('refuses a public_repositories that is not a boolean, in defaults or an entity', () => {
+    expect(
+      problems(() =>
+        yaml(
+          'allowlist: true\ndefaults: { public_repositories: "no" }\npools: [{ labels: [a], board: b, image: i }]\nentities: [{ id: 1, public_repositories: 0 }]',
+        ),
+      ).map((p) => p.split(': ').slice(0, 2).join(': ')),
+    ).toEqual([
+      'runners.yaml: defaults.public_repositories',
+      'runners.yaml: entities[0].public_repositories',
+    ]);
   });
 });

@@ -3,6 +3,12 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { podDeprecations, podOptionsSchema, type PodOptions } from './pod-options.js';
+import {
+  repositoriesSchema,
+  repositoryRule,
+  type RepositoryAccess,
+  type RepositoryRule,
+} from './repo-access.js';
 
 export { DEFAULT_POD_OPTIONS, type DockerMode, type PodOptions } from './pod-options.js';
 
@@ -28,9 +34,13 @@ const file = z
   .object({
     allowlist: z.boolean().default(false),
     defaults: z
-      .object({ max_workers: z.number().int().positive().nullable().default(20) })
+      .object({
+        max_workers: z.number().int().positive().nullable().default(20),
+        // The original serves public open-source projects: public repositories are welcome.
+        public_repositories: z.boolean().default(true),
+      })
       .strict()
-      .default({ max_workers: 20 }),
+      .default({ max_workers: 20, public_repositories: true }),
     pools: z.array(z.object({ labels: labelSet, ...target }).strict()).min(1),
     overrides: z
       .array(
@@ -52,6 +62,8 @@ const file = z
             name: z.string().optional(),
             max_workers: z.number().int().positive().nullable().optional(),
             staging: z.union([z.boolean(), z.array(repoName)]).default(false),
+            repositories: repositoriesSchema.optional(),
+            public_repositories: z.boolean().optional(),
           })
           .strict(),
       )
@@ -67,11 +79,19 @@ export interface PoolTarget {
   pod: PodOptions;
 }
 
-export interface EntitySettings {
+export interface EntitySettings extends RepositoryAccess {
   /** `null` means unlimited. */
   maxWorkers: number | null;
   staging: boolean | string[];
   listed: boolean;
+}
+
+interface EntityEntry {
+  name?: string;
+  maxWorkers?: number | null;
+  staging: boolean | string[];
+  repositories?: RepositoryRule;
+  publicRepositories?: boolean;
 }
 
 export interface RunnersConfig {
@@ -79,9 +99,10 @@ export interface RunnersConfig {
   /** Start-up warnings (deprecated options), one line each; the entry points log them. */
   warnings: string[];
   defaultMaxWorkers: number | null;
+  defaultPublicRepositories: boolean;
   pools: (PoolTarget & { labels: string[] })[];
   overrides: (PoolTarget & { entity: number; repository?: string; labels: string[] })[];
-  entities: Map<number, { name?: string; maxWorkers?: number | null; staging: boolean | string[] }>;
+  entities: Map<number, EntityEntry>;
 }
 
 /** A stable text key for a sorted label set (also what PostgreSQL's jsonb text looks like). */
@@ -120,6 +141,26 @@ function deprecationWarnings(data: unknown, source: string): string[] {
   });
 }
 
+/**
+ * Without an allowlist anyone who installs the App gets runners, and privileged Docker gives
+ * workflow code root on the node (and the node's other tenants). `rootless` is not refused: its
+ * pod is user-namespaced, so root inside is not root on the node.
+ */
+function privilegedWithoutAllowlist(f: z.infer<typeof file>, source: string): string[] {
+  const rules = [
+    ...f.pools.map((p, i) => ({ at: `pools[${i}]`, what: 'pool', p })),
+    ...f.overrides.map((p, i) => ({ at: `overrides[${i}]`, what: `entity ${p.entity}'s`, p })),
+  ];
+  return rules
+    .filter(({ p }) => p.pod.docker === 'privileged')
+    .map(
+      ({ at, what, p }) =>
+        `${source}: ${at}.pod.docker: ${what} ${labelKey(p.labels)} is privileged ` +
+        '(docker: privileged, the default), which gives workflow code root on the node; ' +
+        'only allowlisted tenants may use it: set allowlist: true, or docker: rootless or none',
+    );
+}
+
 export function parseRunnersConfig(text: string, source: string): RunnersConfig {
   let data: unknown;
   try {
@@ -139,19 +180,24 @@ export function parseRunnersConfig(text: string, source: string): RunnersConfig 
     if (seen.has(key)) problems.push(`${source}: pools[${i}].labels: ${key} is listed twice`);
     seen.add(key);
   });
-  const entities = new Map<
-    number,
-    { name?: string; maxWorkers?: number | null; staging: boolean | string[] }
-  >();
+  const entities = new Map<number, EntityEntry>();
   f.entities.forEach((e, i) => {
     if (entities.has(e.id)) problems.push(`${source}: entities[${i}].id: ${e.id} is listed twice`);
-    entities.set(e.id, { name: e.name, maxWorkers: e.max_workers, staging: e.staging });
+    entities.set(e.id, {
+      name: e.name,
+      maxWorkers: e.max_workers,
+      staging: e.staging,
+      repositories: e.repositories && repositoryRule(e.repositories),
+      publicRepositories: e.public_repositories,
+    });
   });
+  if (!f.allowlist) problems.push(...privilegedWithoutAllowlist(f, source));
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     allowlist: f.allowlist,
     warnings: deprecationWarnings(data, source),
     defaultMaxWorkers: f.defaults.max_workers,
+    defaultPublicRepositories: f.defaults.public_repositories,
     pools: f.pools,
     overrides: f.overrides,
     entities,
@@ -203,6 +249,8 @@ export function entitySettings(config: RunnersConfig, entityId: number): EntityS
     maxWorkers: e?.maxWorkers === undefined ? config.defaultMaxWorkers : e.maxWorkers,
     staging: e?.staging ?? false,
     listed: e !== undefined,
+    ...(e?.repositories ? { repositories: e.repositories } : {}),
+    publicRepositories: e?.publicRepositories ?? config.defaultPublicRepositories,
   };
 }
 

@@ -10,6 +10,13 @@ import {
 import { isStatus } from './errors.js';
 import type { ResilienceOptions } from './resilience.js';
 import {
+  createGroup,
+  findGroup,
+  policyKey,
+  updateGroup,
+  type RunnerGroupPolicy,
+} from './runner-groups.js';
+import {
   deleteRunner,
   generateJitConfig,
   listRunners,
@@ -21,6 +28,7 @@ import {
 
 export type { AppCredentials } from './apps.js';
 export type { GitHubRunner, RunnerScope } from './runners.js';
+export type { RunnerGroupPolicy } from './runner-groups.js';
 
 export type AppKind = 'org' | 'personal';
 export type EntityType = 'Organization' | 'User';
@@ -54,7 +62,17 @@ export interface HookDelivery {
 }
 
 export interface GitHub {
-  ensureRunnerGroup(inst: InstallationRef, org: string, name: string): Promise<number>;
+  /**
+   * The id of the org's runner group `name`, made (or updated) to follow `policy`, the entity's
+   * repository settings. Without a policy the group is only looked up (or made as GitHub's
+   * defaults would, open to every repository), for callers that just need its id.
+   */
+  ensureRunnerGroup(
+    inst: InstallationRef,
+    org: string,
+    name: string,
+    policy?: RunnerGroupPolicy,
+  ): Promise<number>;
   generateJitConfig(
     inst: InstallationRef,
     scope: RunnerScope,
@@ -93,6 +111,9 @@ export interface GitHubOptions {
   now?: () => number;
 }
 
+/** What a group made without a policy allows: GitHub's own default group does the same. */
+const OPEN_GROUP: RunnerGroupPolicy = { allowsPublicRepositories: true };
+
 /** Our GitHub adapter: the only code that talks to the GitHub REST API (or the simulator). */
 export function createGitHub(o: GitHubOptions): GitHub {
   const now = o.now ?? Date.now;
@@ -119,9 +140,10 @@ export function createGitHub(o: GitHubOptions): GitHub {
     }
     return client;
   };
-  // Runner-group ids by installation, org and name: a group is looked up (or made) once an hour,
-  // not once per job, which keeps provisioning at about one GitHub call per job.
-  const groups = new Map<string, { id: number; at: number }>();
+  // Runner-group ids by installation, org and name: a group is looked up (or made, or brought to
+  // its policy) once an hour, not once per job, which keeps provisioning at about one GitHub call
+  // per job. `policy` is the policy the group was checked against ('' for none).
+  const groups = new Map<string, { id: number; at: number; policy: string }>();
 
   /**
    * Runs `call` as the installation. A token GitHub refuses (revoked) would stay in auth-app's
@@ -142,44 +164,31 @@ export function createGitHub(o: GitHubOptions): GitHub {
     }
   }
 
-  async function findGroup(octokit: GitHubOctokit, org: string, name: string) {
-    const [group] = await octokit.paginate(
-      'GET /orgs/{org}/actions/runner-groups',
-      { org, per_page: 100 },
-      (response, done) => {
-        const found = response.data.filter((g) => g.name === name);
-        if (found.length > 0) done();
-        return found;
-      },
-    );
-    return group;
-  }
-
   return {
-    async ensureRunnerGroup(inst, org, name) {
+    async ensureRunnerGroup(inst, org, name, policy) {
       const key = `${inst.installationId}/${org}/${name}`;
       const hit = groups.get(key);
-      if (hit && now() - hit.at < (o.groupCacheMs ?? 3_600_000)) return hit.id;
+      const fresh = hit && now() - hit.at < (o.groupCacheMs ?? 3_600_000);
+      if (fresh && (policy === undefined || hit.policy === policyKey(policy))) return hit.id;
       return asInstallation(inst, async (octokit) => {
-        let id = (await findGroup(octokit, org, name))?.id;
-        if (id === undefined) {
+        let group = await findGroup(octokit, org, name);
+        let id = group?.id;
+        if (!group) {
           try {
-            const { data } = await octokit.request('POST /orgs/{org}/actions/runner-groups', {
-              org,
-              name,
-              visibility: 'all',
-              allows_public_repositories: true,
-            });
-            id = data.id;
+            id = await createGroup(octokit, org, name, policy ?? OPEN_GROUP, o.log);
           } catch (err) {
-            // Another worker created it first.
+            // Another worker created it first (perhaps without a policy: it is checked below).
             if (!isStatus(err, 409)) throw err;
-            id = (await findGroup(octokit, org, name))?.id;
+            group = await findGroup(octokit, org, name);
+            id = group?.id;
           }
         }
+        if (group && policy) await updateGroup(octokit, org, group, policy, o.log);
         if (id === undefined)
           throw new Error(`runner group "${name}" neither found nor created in ${org}`);
-        groups.set(key, { id, at: now() });
+        // A look-up without a policy does not undo the check of one.
+        const checked = policy ? policyKey(policy) : hit?.id === id ? hit.policy : '';
+        groups.set(key, { id, at: now(), policy: checked });
         return id;
       });
     },

@@ -1,6 +1,12 @@
 import { ApiException } from '@kubernetes/client-node';
 import { DelayedError } from 'bullmq';
-import { DEFAULT_POD_OPTIONS, resolvePool, type RunnersConfig } from '../config/runners.js';
+import { runnerGroupPolicy } from '../config/repo-access.js';
+import {
+  DEFAULT_POD_OPTIONS,
+  entitySettings,
+  resolvePool,
+  type RunnersConfig,
+} from '../config/runners.js';
 import type { Db } from '../db/client.js';
 import {
   failPendingJobs,
@@ -88,7 +94,13 @@ async function mintJit(deps: CreateRunnerDeps, w: WorkerRecord) {
   const { inst, scope } = workerScope(w);
   const groupId =
     scope.kind === 'org'
-      ? await deps.github.ensureRunnerGroup(inst, scope.org, deps.settings.runnerGroup)
+      ? await deps.github.ensureRunnerGroup(
+          inst,
+          scope.org,
+          deps.settings.runnerGroup,
+          // The group follows the entity's repositories and public_repositories settings.
+          runnerGroupPolicy(entitySettings(deps.runners, w.entityId)),
+        )
       : undefined;
   const runner = { name: w.podName, labels: w.labels, groupId };
   try {

@@ -33,6 +33,7 @@ it(`3 worker processes, ${ENTITIES * JOBS_PER_ENTITY} jobs, ${ENTITIES} entities
   sys = await startSystem({
     workers: 0,
     runnersYaml: `
+allowlist: true
 pools:
   - { labels: [ubuntu-24.04-riscv], board: scw-em-rv1, image: runner:24.04 }
   - { labels: [ubuntu-26.04-riscv], board: scw-em-rv1, image: runner:26.04 }

@@ -16,6 +16,14 @@ const workers = (s: TestSystem) => s.query('select * from workers order by creat
 describe('main path', () => {
   it('serves an organization job end to end: group, org JIT config, Secret, pod, runner, completed', async () => {
     sys = await startSystem({
+      // Privileged Docker (the pools' default) is for allowlisted entities only.
+      runnersYaml: `
+allowlist: true
+entities: [{ id: 5550 }]
+pools:
+  - { labels: [ubuntu-24.04-riscv], board: scw-em-rv1, image: runner:24.04 }
+  - { labels: [ubuntu-24.04-riscv-rvv], board: cloudv10x-rvv, image: runner:24.04 }
+`,
       sim: {
         nodes: [
           { name: 'n1', board: 'scw-em-rv1' },
@@ -23,7 +31,7 @@ describe('main path', () => {
         ],
       },
     });
-    const { repo, account } = org(sys.sim, 'acme');
+    const { repo, account } = org(sys.sim, 'acme', 'app', 5550);
     const job = sys.sim.github.queueJob({
       repo,
       labels: ['ubuntu-24.04-riscv-rvv'],

@@ -14,10 +14,14 @@ import { startWorkerApp, type WorkerApp } from '../../src/worker-app.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from './stores.js';
 import { SECRET, startWeb, type TestWeb } from './web.js';
 
+/**
+ * Open to any entity (no allowlist), so its pods run no privileged Docker (refused without the
+ * allowlist); a test that needs privileged pods lists its entities under `allowlist: true`.
+ */
 export const BASE_RUNNERS = `
 pools:
-  - { labels: [ubuntu-24.04-riscv], board: scw-em-rv1, image: runner:24.04 }
-  - { labels: [ubuntu-24.04-riscv-rvv], board: cloudv10x-rvv, image: runner:24.04 }
+  - { labels: [ubuntu-24.04-riscv], board: scw-em-rv1, image: runner:24.04, pod: { docker: none } }
+  - { labels: [ubuntu-24.04-riscv-rvv], board: cloudv10x-rvv, image: runner:24.04, pod: { docker: none } }
 `;
 
 export interface SystemOptions {

@@ -1,5 +1,6 @@
 import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import type { RunnersConfig } from '../../config/runners.js';
+import { repositoryRefusal } from '../../config/repo-access.js';
 import { entitySettings, resolvePool, routesToStaging } from '../../config/runners.js';
 import type { DeliveryRecord, InstallationFacts, JobAction, JobFacts } from '../../db/ingest.js';
 
@@ -139,9 +140,21 @@ export function classifyWorkflowJob(payload: Obj, ctx: ClassifyContext): Decisio
   ) {
     return { kind: 'forward', record: { ...record, outcome: 'forwarded' } };
   }
-  if (ctx.runners.allowlist && !entitySettings(ctx.runners, facts.entityId).listed) {
-    return ignore(record, `entity ${facts.entityName} (${facts.entityId}) is not allowlisted`);
+  const entity = entitySettings(ctx.runners, facts.entityId);
+  const entityLabel = `${facts.entityName} (${facts.entityId})`;
+  if (ctx.runners.allowlist && !entity.listed) {
+    return ignore(record, `entity ${entityLabel} is not allowlisted`);
   }
+  const refusal = repositoryRefusal(
+    entity,
+    {
+      fullName: facts.repoFullName,
+      private: p.repository?.private,
+      visibility: p.repository?.visibility,
+    },
+    entityLabel,
+  );
+  if (refusal) return ignore(record, refusal);
   const pool = resolvePool(ctx.runners, facts);
   if (!pool) return ignore(record, `labels ${JSON.stringify(facts.labels)} match no pool`);
   const job = { action, facts: { ...facts, board: pool.board, image: pool.image } };

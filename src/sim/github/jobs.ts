@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JobConclusion, Repo, Runner, WorkflowJob } from './model.js';
+import type { JobConclusion, Repo, Runner, RunnerGroup, WorkflowJob } from './model.js';
 import { workflowJobPayload } from './payloads.js';
 import type { GitHubState } from './state.js';
 import type { WebhookSender } from './webhooks.js';
@@ -29,6 +29,19 @@ function inScope(runner: Runner, job: WorkflowJob, repo: Repo): boolean {
   return runner.repoId === undefined
     ? repo.owner.id === runner.accountId
     : job.repoId === runner.repoId;
+}
+
+/**
+ * What GitHub enforces for an org runner's group: `allows_public_repositories: false` (and
+ * `visibility: private`) keeps public repositories' jobs away, `selected` keeps all but the
+ * selected repositories' jobs away. Such a job waits for another runner.
+ */
+function groupServes(group: RunnerGroup | undefined, repo: Repo): boolean {
+  if (!group) return true;
+  if (!repo.private && (!group.allowsPublicRepositories || group.visibility === 'private')) {
+    return false;
+  }
+  return group.visibility !== 'selected' || group.selectedRepositoryIds.includes(repo.id);
 }
 
 /** Workflow jobs from queued to completed, with the `workflow_job` webhooks of each step. */
@@ -95,14 +108,12 @@ export class Jobs {
    */
   claim(runner: Runner): WorkflowJob | undefined {
     if (runner.busy || runner.status !== 'online') return undefined;
+    const group =
+      runner.repoId === undefined ? this.state.group(runner.accountId, runner.groupId) : undefined;
     for (const job of this.state.queuedJobs.values()) {
       if (!sameLabels(job.labels, runner.labels)) continue;
       const repo = this.state.repos.get(job.repoId);
-      if (!repo || !inScope(runner, job, repo)) continue;
-      const group =
-        runner.repoId === undefined
-          ? this.state.group(runner.accountId, runner.groupId)
-          : undefined;
+      if (!repo || !inScope(runner, job, repo) || !groupServes(group, repo)) continue;
       runner.busy = true;
       this.state.queuedJobs.delete(job.id);
       job.status = 'in_progress';

@@ -62,6 +62,8 @@ export interface RunnerGroup {
   orgId: number;
   name: string;
   visibility: 'all' | 'selected' | 'private';
+  /** The repositories of a `selected` group (kept, but unused, under another visibility). */
+  selectedRepositoryIds: number[];
   allowsPublicRepositories: boolean;
   isDefault: boolean;
 }

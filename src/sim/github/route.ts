@@ -12,7 +12,7 @@ import type { InstallationTokens } from './tokens.js';
 
 export type AuthKind = 'app' | 'installation';
 type Caller<A extends AuthKind> = A extends 'app' ? SimApp : Installation;
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export interface RouteDeps {
   state: GitHubState;
@@ -72,7 +72,7 @@ export function routeDefiner(router: Router, deps: RouteDeps): DefineRoute {
       await handler(req, res, caller);
       if (!res.headersSent) next();
     };
-    const m = method.toLowerCase() as 'get' | 'post' | 'delete';
+    const m = method.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
     router[m](path, run);
   };
 }

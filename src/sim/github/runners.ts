@@ -38,11 +38,24 @@ export class RegistrationError extends Error {
   override name = 'RegistrationError';
 }
 
+const visibility = z.enum(['all', 'selected', 'private']);
+const repoIds = z.array(z.number().int().positive());
+
+// GitHub's defaults: visible to all repositories, but not to public ones.
 const groupBody = z.object({
   name: z.string().min(1),
-  visibility: z.enum(['all', 'selected', 'private']).default('all'),
+  visibility: visibility.default('all'),
+  selected_repository_ids: repoIds.default([]),
   allows_public_repositories: z.boolean().default(false),
 });
+
+const groupUpdate = z.object({
+  name: z.string().min(1),
+  visibility: visibility.optional(),
+  allows_public_repositories: z.boolean().optional(),
+});
+
+const groupRepos = z.object({ selected_repository_ids: repoIds });
 
 const jitBody = z.object({
   name: z.string().min(1).max(64),
@@ -73,11 +86,56 @@ export class Runners {
       orgId: org.id,
       name: b.name,
       visibility: b.visibility,
+      selectedRepositoryIds: this.orgRepoIds(org, b.selected_repository_ids),
       allowsPublicRepositories: b.allows_public_repositories,
       isDefault: false,
     };
     this.state.runnerGroups.set(org.id, [...groups, group]);
     return group;
+  }
+
+  /** `PATCH …/runner-groups/{id}`: GitHub requires `name` even when it does not change. */
+  updateGroup(org: Account, groupId: number, body: unknown): RunnerGroup {
+    const group = this.state.group(org.id, groupId);
+    if (!group) throw notFound();
+    const b = parse(groupUpdate, body);
+    const clash = this.state
+      .groupsOf(org.id)
+      .some((g) => g.id !== group.id && g.name.toLowerCase() === b.name.toLowerCase());
+    if (clash) throw new GitHubError(409, `Runner group name "${b.name}" is already in use`);
+    group.name = b.name;
+    group.visibility = b.visibility ?? group.visibility;
+    group.allowsPublicRepositories = b.allows_public_repositories ?? group.allowsPublicRepositories;
+    return group;
+  }
+
+  /** `PUT …/runner-groups/{id}/repositories`: replaces the selection. */
+  setGroupRepositories(org: Account, groupId: number, body: unknown): void {
+    const group = this.state.group(org.id, groupId);
+    if (!group) throw notFound();
+    group.selectedRepositoryIds = this.orgRepoIds(
+      org,
+      parse(groupRepos, body).selected_repository_ids,
+    );
+  }
+
+  groupRepositories(org: Account, groupId: number): Repo[] {
+    const group = this.state.group(org.id, groupId);
+    if (!group) throw notFound();
+    return group.selectedRepositoryIds.flatMap((id) => this.state.repos.get(id) ?? []);
+  }
+
+  /** A group can only select its own organization's repositories. */
+  private orgRepoIds(org: Account, ids: readonly number[]): number[] {
+    for (const id of ids) {
+      if (this.state.repos.get(id)?.owner.id !== org.id) {
+        throw invalid(
+          'selected_repository_ids',
+          `contains ${id}, not a repository of ${org.login}`,
+        );
+      }
+    }
+    return [...new Set(ids)];
   }
 
   /** Creates the runner (offline until its process connects) and the config that proves it. */

@@ -16,6 +16,7 @@ import { appRoutes } from './routes/app.js';
 import { appManifestRoutes } from './routes/app-manifests.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { jobRoutes } from './routes/jobs.js';
+import { repoRoutes } from './routes/repos.js';
 import { runnerGroupRoutes } from './routes/runner-groups.js';
 import { runnerRoutes } from './routes/runners.js';
 import { Runners } from './runners.js';
@@ -60,6 +61,7 @@ export function createGitHubSim(options: GitHubSimOptions = {}): GitHubSim {
   runnerGroupRoutes(route, { state, runners });
   runnerRoutes(route, { state, runners });
   jobRoutes(route, { state });
+  repoRoutes(route, { state });
   appManifestRoutes(api, { state, calls });
 
   const servers = new Set<Listening>();

@@ -114,6 +114,7 @@ export class GitHubState {
           orgId: account.id,
           name: 'Default',
           visibility: 'all',
+          selectedRepositoryIds: [],
           allowsPublicRepositories: true,
           isDefault: true,
         },

@@ -4,7 +4,7 @@ import { paginate } from '../pagination.js';
 import { idParam, param } from '../params.js';
 import type { DefineRoute } from '../route.js';
 import type { Runners } from '../runners.js';
-import { runnerGroupJson, runnerJson } from '../serialize.js';
+import { repoJson, runnerGroupJson, runnerJson } from '../serialize.js';
 import type { GitHubState } from '../state.js';
 
 export function runnerGroupRoutes(
@@ -29,6 +29,42 @@ export function runnerGroupRoutes(
     requirePermission(inst, PERM, 'write');
     res.status(201).json(runnerGroupJson(runners.createGroup(org, req.body), org));
   });
+
+  route(
+    'PATCH',
+    '/orgs/{org}/actions/runner-groups/{runner_group_id}',
+    'installation',
+    (req, res, inst) => {
+      const org = accessibleOrg(state, inst, param(req, 'org'));
+      requirePermission(inst, PERM, 'write');
+      const group = runners.updateGroup(org, idParam(req, 'runner_group_id'), req.body);
+      res.json(runnerGroupJson(group, org));
+    },
+  );
+
+  route(
+    'GET',
+    '/orgs/{org}/actions/runner-groups/{runner_group_id}/repositories',
+    'installation',
+    (req, res, inst) => {
+      const org = accessibleOrg(state, inst, param(req, 'org'));
+      requirePermission(inst, PERM, 'read');
+      const all = runners.groupRepositories(org, idParam(req, 'runner_group_id'));
+      res.json({ total_count: all.length, repositories: paginate(req, res, all).map(repoJson) });
+    },
+  );
+
+  route(
+    'PUT',
+    '/orgs/{org}/actions/runner-groups/{runner_group_id}/repositories',
+    'installation',
+    (req, res, inst) => {
+      const org = accessibleOrg(state, inst, param(req, 'org'));
+      requirePermission(inst, PERM, 'write');
+      runners.setGroupRepositories(org, idParam(req, 'runner_group_id'), req.body);
+      res.status(204).end();
+    },
+  );
 
   route(
     'GET',
