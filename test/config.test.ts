@@ -465,7 +465,10 @@ overrides: [{ entity: 1, labels: [a], board: b, image: i, pod: { docker: none } 
     });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // A web process that starts after all must not outlive the test.
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
     const [code] = (await once(child, 'exit')) as [number | null];
+    clearTimeout(deadline);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([
       `web: Invalid configuration: ${path}: pools[0].pod.docker: pool ["a"] is privileged (docker: privileged, the default), which gives workflow code root on the node; only allowlisted tenants may use it: set allowlist: true, or docker: rootless or none`,

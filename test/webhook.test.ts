@@ -335,7 +335,7 @@ entities: [{ id: 31337 }]`,
 
 describe('staging routing', () => {
   const runners = parseRunnersConfig(
-    `pools: [{ labels: [ubuntu-24.04-riscv], board: scw-em-rv1, image: i }]
+    `pools: [{ labels: [ubuntu-24.04-riscv], board: scw-em-rv1, image: i, pod: { docker: none } }]
 entities:
   - { id: 600, staging: true }
   - { id: 601, staging: [acme/beta] }`,
