@@ -121,6 +121,102 @@ describe('loadConfig', () => {
   });
 });
 
+describe('https for URLs that carry payloads and tokens', () => {
+  const FORWARD = 'forward-secret-0123456789';
+  it('refuses http STAGING_URL and GITHUB_API_URL off this machine, one line naming each', () => {
+    expect(
+      problems(() =>
+        loadConfig('web', {
+          ...base,
+          STAGING_URL: 'http://staging.example.org/webhook',
+          STAGING_FORWARD_SECRET: FORWARD,
+          GITHUB_API_URL: 'http://ghes.example.org/api/v3',
+        }),
+      ),
+    ).toEqual([
+      'STAGING_URL must be an https:// URL (http:// only for localhost or 127.0.0.1), not http://staging.example.org',
+      'GITHUB_API_URL must be an https:// URL (http:// only for localhost or 127.0.0.1), not http://ghes.example.org',
+    ]);
+    // The worker talks to GitHub too.
+    expect(
+      problems(() => loadConfig('release', { ...base, GITHUB_API_URL: 'http://10.0.0.5:9100' })),
+    ).toEqual([
+      'GITHUB_API_URL must be an https:// URL (http:// only for localhost or 127.0.0.1), not http://10.0.0.5:9100',
+    ]);
+  });
+
+  it('accepts https anywhere and http on loopback (a simulator, a local proxy)', () => {
+    for (const host of ['127.0.0.1:9100', 'localhost:3000', '[::1]:8080', '127.1.2.3']) {
+      const config = loadConfig('web', {
+        ...base,
+        STAGING_URL: `http://${host}/webhook`,
+        STAGING_FORWARD_SECRET: FORWARD,
+        GITHUB_API_URL: `http://${host}`,
+      });
+      expect(config.stagingUrl).toBe(`http://${host}/webhook`);
+    }
+    const config = loadConfig('web', {
+      ...base,
+      STAGING_URL: 'https://staging.example.org/webhook',
+      STAGING_FORWARD_SECRET: FORWARD,
+    });
+    expect(config).toMatchObject({
+      githubApiUrl: 'https://api.github.com',
+      stagingForwardSecret: FORWARD,
+    });
+    expect(JSON.stringify(redactConfig(config))).not.toContain(FORWARD);
+  });
+
+  it("needs a forward secret of its own with STAGING_URL (never prod's webhook secret)", () => {
+    const url = 'https://staging.example.org/webhook';
+    expect(problems(() => loadConfig('web', { ...base, STAGING_URL: url }))).toEqual([
+      'STAGING_FORWARD_SECRET is required with STAGING_URL: forwarded deliveries are signed with it',
+    ]);
+    const same = 'the-same-secret-as-prod';
+    expect(
+      problems(() =>
+        loadConfig('web', {
+          ...base,
+          GHAPP_WEBHOOK_SECRET: `other,${same}`,
+          STAGING_URL: url,
+          STAGING_FORWARD_SECRET: same,
+        }),
+      ),
+    ).toEqual([
+      "STAGING_FORWARD_SECRET must differ from GHAPP_WEBHOOK_SECRET: staging must not hold prod's secret",
+    ]);
+    expect(
+      problems(() =>
+        loadConfig('web', { ...base, STAGING_URL: url, STAGING_FORWARD_SECRET: 'short' }),
+      ),
+    ).toEqual(['STAGING_FORWARD_SECRET is invalid: at least 16 characters']);
+  });
+
+  it('stops the web process at start-up with one line naming the variable, exit 1', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/web.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+        REDIS_URL: 'redis://127.0.0.1:1',
+        DEPLOY_ENV: 'prod',
+        GHAPP_WEBHOOK_SECRET: 's',
+        STAGING_URL: 'http://staging.example.org/webhook',
+        STAGING_FORWARD_SECRET: FORWARD,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    clearTimeout(deadline);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      'web: Invalid configuration: STAGING_URL must be an https:// URL (http:// only for localhost or 127.0.0.1), not http://staging.example.org',
+    ]);
+  });
+});
+
 describe('runners config', () => {
   const yaml = (s: string) => parseRunnersConfig(s, 'runners.yaml');
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature } from '../src/api/webhook/verify-signature.js';
 import { parseRunnersConfig } from '../src/config/runners.js';
 import { jobIds } from '../src/queues/registry.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from './helpers/stores.js';
@@ -362,7 +363,9 @@ entities:
     };
   }
 
-  it('forwards staging deliveries verbatim in prod and relays the answer', async () => {
+  const FORWARD_SECRET = 'staging-forward-secret-0001';
+
+  it('forwards staging deliveries verbatim in prod, signed with its own secret, and relays the answer', async () => {
     const staging = await stagingServer(202);
     const local = await startWeb({
       db: pg.db,
@@ -370,6 +373,7 @@ entities:
       prefix: redis.prefix,
       runners,
       stagingUrl: staging.url,
+      stagingForwardSecret: FORWARD_SECRET,
     });
     try {
       const id = newJobId();
@@ -381,11 +385,17 @@ entities:
       const res = await local.post(d);
       expect(res).toMatchObject({ status: 202, json: { from: 'staging' } });
       expect(staging.seen[0]?.body).toBe(d.body);
-      expect(staging.seen[0]?.headers).toMatchObject({
-        'x-hub-signature-256': d.headers['x-hub-signature-256'],
+      const headers = staging.seen[0]!.headers;
+      expect(headers).toMatchObject({
         'x-github-delivery': d.id,
         'x-github-event': 'workflow_job',
       });
+      // Staging verifies with STAGING_FORWARD_SECRET as its webhook secret; prod's never leaves.
+      const signature = String(headers['x-hub-signature-256']);
+      expect(await verifySignature(d.body, signature, [FORWARD_SECRET])).toBe(true);
+      expect(await verifySignature(d.body, signature, [SECRET])).toBe(false);
+      expect(signature).not.toBe(d.headers['x-hub-signature-256']);
+      expect(headers).not.toHaveProperty('x-hub-signature');
       expect(await job(id)).toBeUndefined();
       // Only the listed repository of entity 601 goes to staging.
       const other = workflowJob('queued', { orgId: 601, repoFullName: 'acme/prod' });
@@ -408,12 +418,32 @@ entities:
       prefix: redis.prefix,
       runners,
       stagingUrl: 'http://127.0.0.1:1/webhook',
+      stagingForwardSecret: FORWARD_SECRET,
     });
     try {
       const d = await signed('workflow_job', workflowJob('queued', { orgId: 600 }), SECRET);
       expect((await local.post(d)).status).toBe(502);
     } finally {
       await local.close();
+    }
+  });
+
+  it("forwards nothing without a forward secret (502), rather than sending prod's signature", async () => {
+    const staging = await stagingServer(202);
+    const local = await startWeb({
+      db: pg.db,
+      redisUrl: redis.url,
+      prefix: redis.prefix,
+      runners,
+      stagingUrl: staging.url,
+    });
+    try {
+      const d = await signed('workflow_job', workflowJob('queued', { orgId: 600 }), SECRET);
+      expect((await local.post(d)).status).toBe(502);
+      expect(staging.seen).toEqual([]);
+    } finally {
+      await local.close();
+      staging.server.close();
     }
   });
 

@@ -19,7 +19,10 @@ import { createRecorder, type Recorder, type RecorderDeps } from './webhook/reco
 import { webhookRouter } from './webhook/route.js';
 
 export interface WebDeps {
-  config: Pick<Config, 'webhookSecrets' | 'deployEnv' | 'stagingUrl' | 'trustProxy'> &
+  config: Pick<
+    Config,
+    'webhookSecrets' | 'deployEnv' | 'stagingUrl' | 'stagingForwardSecret' | 'trustProxy'
+  > &
     Partial<Pick<Config, 'adminToken' | 'redisPrefix'>> &
     SetupConfig;
   runners: RunnersConfig;
@@ -60,6 +63,7 @@ export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder 
         runners: deps.runners,
         deployEnv: deps.config.deployEnv,
         stagingUrl: deps.config.stagingUrl,
+        stagingForwardSecret: deps.config.stagingForwardSecret,
         forwardTimeoutMs: 8_000,
         recorder,
         log: deps.log,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redactText } from '../util/redact.js';
 import { ConfigError } from './errors.js';
 
 /** Which process is starting decides which variables are required. */
@@ -55,6 +56,10 @@ const schema = z.object({
   RUNNERS_CONFIG: z.string().min(1).default('config/runners.yaml'),
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
   STAGING_URL: z.url().optional(),
+  // prod signs what it forwards to staging with this; staging verifies it as its webhook secret.
+  STAGING_FORWARD_SECRET: optionalText.pipe(
+    z.string().min(16, 'at least 16 characters').optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RECONCILE_INTERVAL_SECONDS: seconds(15),
   RUNNER_REGISTRATION_TIMEOUT_SECONDS: seconds(120),
@@ -103,6 +108,8 @@ export interface Config {
   runnersConfigPath: string;
   adminToken?: string;
   stagingUrl?: string;
+  /** prod re-signs forwarded deliveries with it, so staging never holds prod's secret. */
+  stagingForwardSecret?: string;
   logLevel: Raw['LOG_LEVEL'];
   timings: {
     reconcileIntervalSeconds: number;
@@ -146,6 +153,42 @@ function requireFor(role: Role, raw: Raw, add: (name: string, message: string) =
   }
 }
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * Webhook payloads and App tokens cross these URLs: plain http only to this machine (a simulator
+ * or a local proxy), never across a network.
+ */
+function requireHttps(raw: Raw, add: (name: string, message: string) => void): void {
+  for (const name of ['STAGING_URL', 'GITHUB_API_URL'] as const) {
+    const value = raw[name];
+    if (value === undefined) continue;
+    const url = new URL(value);
+    if (url.protocol === 'https:') continue;
+    if (url.protocol === 'http:' && LOOPBACK.test(url.hostname)) continue;
+    add(
+      name,
+      `must be an https:// URL (http:// only for localhost or 127.0.0.1), not ${url.protocol}//${url.host}`,
+    );
+  }
+}
+
+function requireForwardSecret(raw: Raw, add: (name: string, message: string) => void): void {
+  if (!raw.STAGING_URL) return;
+  const secret = raw.STAGING_FORWARD_SECRET;
+  if (!secret) {
+    add(
+      'STAGING_FORWARD_SECRET',
+      'is required with STAGING_URL: forwarded deliveries are signed with it',
+    );
+  } else if ((raw.GHAPP_WEBHOOK_SECRET ?? '').split(',').some((s) => s.trim() === secret)) {
+    add(
+      'STAGING_FORWARD_SECRET',
+      "must differ from GHAPP_WEBHOOK_SECRET: staging must not hold prod's secret",
+    );
+  }
+}
+
 function app(id: number | undefined, key: string | undefined): GitHubAppCredentials | undefined {
   return id !== undefined && key ? { appId: id, privateKey: key } : undefined;
 }
@@ -170,6 +213,8 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
   }
   const raw = parsed.data;
   requireFor(role, raw, add);
+  requireHttps(raw, add);
+  if (role === 'web') requireForwardSecret(raw, add);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const suffix = raw.DEPLOY_ENV === 'prod' ? '' : '-staging';
@@ -200,6 +245,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
     runnersConfigPath: raw.RUNNERS_CONFIG,
     adminToken: raw.ADMIN_TOKEN,
     stagingUrl: raw.STAGING_URL,
+    stagingForwardSecret: raw.STAGING_FORWARD_SECRET,
     logLevel: raw.LOG_LEVEL,
     timings: {
       reconcileIntervalSeconds: raw.RECONCILE_INTERVAL_SECONDS,
@@ -231,8 +277,8 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const mark = (v: unknown) => (v ? '[set]' : '[unset]');
   return {
     ...config,
-    databaseUrl: config.databaseUrl.replace(/\/\/[^@/]*@/, '//[redacted]@'),
-    redisUrl: config.redisUrl.replace(/\/\/[^@/]*@/, '//[redacted]@'),
+    databaseUrl: redactText(config.databaseUrl),
+    redisUrl: redactText(config.redisUrl),
     webhookSecrets: `[${config.webhookSecrets.length} set]`,
     apps: {
       org: config.apps.org ? { appId: config.apps.org.appId, privateKey: '[set]' } : '[unset]',
@@ -242,5 +288,6 @@ export function redactConfig(config: Config): Record<string, unknown> {
     },
     kube: { ...config.kube, kubeconfigYaml: mark(config.kube.kubeconfigYaml) },
     adminToken: mark(config.adminToken),
+    stagingForwardSecret: mark(config.stagingForwardSecret),
   };
 }

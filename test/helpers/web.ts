@@ -27,6 +27,7 @@ export interface WebOptions {
   secrets?: string[];
   deployEnv?: 'prod' | 'staging';
   stagingUrl?: string;
+  stagingForwardSecret?: string;
   breakerMs?: number;
 }
 
@@ -42,6 +43,7 @@ export async function startWeb(opts: WebOptions) {
       webhookSecrets: opts.secrets ?? [SECRET],
       deployEnv: opts.deployEnv ?? 'prod',
       stagingUrl: opts.stagingUrl,
+      stagingForwardSecret: opts.stagingForwardSecret,
       trustProxy: false,
     },
     runners: opts.runners ?? DEFAULT_RUNNERS,

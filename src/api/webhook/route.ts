@@ -14,6 +14,8 @@ export interface WebhookDeps {
   runners: RunnersConfig;
   deployEnv: 'prod' | 'staging';
   stagingUrl?: string;
+  /** Signs what is forwarded to staging (prod's webhook secret never leaves prod). */
+  stagingForwardSecret?: string;
   forwardTimeoutMs: number;
   recorder: Recorder;
   log: Logger;
@@ -140,7 +142,7 @@ export function webhookRouter(deps: WebhookDeps): Router {
     }
     try {
       const answer = await forwardDelivery(
-        deps.stagingUrl,
+        { url: deps.stagingUrl, secret: deps.stagingForwardSecret },
         req.headers,
         body,
         deps.forwardTimeoutMs,
