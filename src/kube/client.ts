@@ -30,7 +30,8 @@ export interface Kube {
   setSecretOwner(secretName: string, pod: { name: string; uid: string }): Promise<void>;
   deleteSecret(name: string): Promise<'deleted' | 'not_found'>;
   listSecrets(labelSelector: string): Promise<V1Secret[]>;
-  podLog(name: string, container: string, tailLines: number): Promise<string>;
+  /** The last `tailLines` lines, of which the API returns at most `limitBytes`. */
+  podLog(name: string, container: string, tailLines: number, limitBytes: number): Promise<string>;
   podEvents(name: string): Promise<CoreV1Event[]>;
 }
 
@@ -180,9 +181,12 @@ export function createKube(opts: {
       return (await t(api.listNamespacedSecret({ namespace, labelSelector }), 'list secrets'))
         .items;
     },
-    async podLog(name, container, tailLines) {
+    async podLog(name, container, tailLines, limitBytes) {
       return notFoundAs(
-        t(api.readNamespacedPodLog({ name, namespace, container, tailLines }), 'read log'),
+        t(
+          api.readNamespacedPodLog({ name, namespace, container, tailLines, limitBytes }),
+          'read log',
+        ),
         '',
       );
     },
