@@ -1,12 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import { DelayedError } from 'bullmq';
 import { runnerGroupPolicy } from '../config/repo-access.js';
-import {
-  DEFAULT_POD_OPTIONS,
-  entitySettings,
-  resolvePool,
-  type RunnersConfig,
-} from '../config/runners.js';
+import { entitySettings, resolvePool, type RunnersConfig } from '../config/runners.js';
 import type { Db } from '../db/client.js';
 import {
   failPendingJobs,
@@ -136,26 +131,27 @@ export function createRunnerProcessor(deps: CreateRunnerDeps) {
       await recordRunnerCreated(deps.db, w.podName, null, true);
       return { outcome: 'exists' };
     }
+    // The image (and pod options) come from the runners config as it is now, never from the
+    // stored row: a row written by a tampered delivery or an old config cannot pick the image.
+    const pool = resolvePool(deps.runners, {
+      labels: w.labels,
+      entityId: w.entityId,
+      repoFullName: w.repoFullName ?? w.jobRepo ?? '',
+    });
+    if (!pool) return noPool(deps, w, ctx);
     try {
       const jit = await mintJit(deps, w);
-      const repo = w.repoFullName ?? w.jobRepo ?? '';
-      const pool = resolvePool(deps.runners, {
-        labels: w.labels,
-        entityId: w.entityId,
-        repoFullName: repo,
-      });
       const spec = {
         name: w.podName,
         namespace: deps.kube.namespace,
         board: w.board,
-        image: w.image,
+        image: pool.image,
         entityId: w.entityId,
         entityName: w.entityName,
         labels: w.labels,
         deployEnv: deps.settings.deployEnv,
         activeDeadlineSeconds: deps.settings.activeDeadlineSeconds,
-        // A pool removed from the config since the worker was reserved gets the defaults.
-        pod: pool?.pod ?? DEFAULT_POD_OPTIONS,
+        pod: pool.pod,
       };
       await deps.kube.putSecret(jitSecret(spec, jit.jitConfig));
       const pod = await deps.kube.createPod(runnerPod(spec));
@@ -184,6 +180,25 @@ export function createRunnerProcessor(deps: CreateRunnerDeps) {
       throw err;
     }
   };
+}
+
+/**
+ * The pool this worker was reserved for is gone from the runners config: nothing to create it
+ * with. The worker fails before any JIT config is minted; its job waits for a pool to match.
+ */
+async function noPool(deps: CreateRunnerDeps, w: WorkerRecord, ctx: JobContext) {
+  const message = `no pool in the runners config matches labels ${JSON.stringify(w.labels)} of entity ${w.entityId} any more`;
+  await finishWorker(deps.db, w.podName, {
+    status: 'failed',
+    failureInfo: {
+      version: 2,
+      reason: 'pod_allocation_failure',
+      permanent: true,
+      error: { message },
+    },
+  });
+  ctx.log.warn({ runnerName: w.podName, entityId: w.entityId, board: w.board }, message);
+  return { outcome: 'no_pool' };
 }
 
 async function abandon(

@@ -201,6 +201,41 @@ pools:
     expect(Date.now() - added).toBeLessThan(5_000);
   });
 
+  it('takes the pod image from the runners config, never from the stored job or worker row', async () => {
+    sys = await startSystem({ sim: { nodes: [{ name: 'other', board: 'cloudv10x-rvv' }] } });
+    const { repo } = org(sys.sim, 'acme');
+    const job = sys.sim.github.queueJob({ repo, labels: ['ubuntu-24.04-riscv'], durationMs: 30 });
+    await waitForJob(sys, job.id, 'pending');
+    // A row carrying another image (a tampered spool record, a hand edit, an old config).
+    await sys.query('update jobs set k8s_image = $1 where job_id = $2', ['evil/miner:1', job.id]);
+    sys.sim.kube.addNode({ name: 'late', board: 'scw-em-rv1' });
+    await waitForJob(sys, job.id, 'completed');
+    const [w] = await workers(sys);
+    expect(w.k8s_image).toBe('evil/miner:1');
+    const pod = sys.sim.kube.state.get('Pod', 'default', w.pod_name)!;
+    expect(pod.spec.containers.map((c) => c.image)).toEqual(['runner:24.04']);
+  });
+
+  it('fails the worker without minting a runner when no pool of the runners config matches its row', async () => {
+    sys = await startSystem({ sim: { nodes: [{ name: 'other', board: 'cloudv10x-rvv' }] } });
+    const { repo } = org(sys.sim, 'acme');
+    const job = sys.sim.github.queueJob({ repo, labels: ['ubuntu-24.04-riscv'], durationMs: 30 });
+    await waitForJob(sys, job.id, 'pending');
+    // The pool was removed from the config (or the row edited) after the job was recorded.
+    await sys.query(`update jobs set job_labels = '["gone-pool"]' where job_id = $1`, [job.id]);
+    sys.sim.kube.addNode({ name: 'late', board: 'scw-em-rv1' });
+    const [w] = await waitFor(async () => {
+      const rows = await workers(sys!);
+      return rows[0]?.status === 'failed' ? rows : undefined;
+    });
+    expect(w.failure_info).toMatchObject({
+      reason: 'pod_allocation_failure',
+      error: { message: expect.stringContaining('no pool in the runners config matches') },
+    });
+    expect(sys.sim.github.calls().byRoute[JIT_ORG]).toBeUndefined();
+    expect(sys.sim.kube.state.get('Pod', 'default', w.pod_name)).toBeUndefined();
+  });
+
   it('waits when another job holds the only node, and takes it as soon as that runner finishes', async () => {
     sys = await startSystem({ sim: { nodes: [{ name: 'only', board: 'scw-em-rv1' }] } });
     const { repo } = org(sys.sim, 'acme');
