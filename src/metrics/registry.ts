@@ -25,6 +25,12 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       labelNames: ['event', 'outcome'] as const,
       registers,
     }),
+    spoolDropped: new Counter({
+      name: 'rise_spool_records_dropped_total',
+      help: 'Spooled deliveries dropped instead of applied: classified again, they did not hold up',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     webhookDuration: new Histogram({
       name: 'rise_webhook_duration_seconds',
       help: 'Time to answer a webhook delivery',

@@ -37,7 +37,13 @@ export function createProcessors(deps: ProcessorDeps) {
   const lastErrors = redisKeys(config.redisPrefix).lastErrors;
   return dispatcher(
     {
-      'apply-delivery': applyDeliveryProcessor({ db: deps.db, queues: deps.queues }),
+      'apply-delivery': applyDeliveryProcessor({
+        db: deps.db,
+        queues: deps.queues,
+        runners: deps.runners,
+        deployEnv: config.deployEnv,
+        metrics: deps.metrics,
+      }),
       provision: provisionProcessor({
         db: deps.db,
         passes: deps.passes,
