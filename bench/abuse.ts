@@ -13,11 +13,17 @@ const SECONDS = 10;
  * One abusive client, over and over: a 20 MB body, unsigned or with a wrong signature, written as
  * fast as the server takes it; a new connection once the server answers or closes.
  */
-function abuser(port: number, signed: boolean, stop: () => boolean): Promise<void> {
+function abuser(
+  port: number,
+  signed: boolean,
+  stop: () => boolean,
+  open: Set<net.Socket>,
+): Promise<void> {
   return new Promise((resolve) => {
     const again = () => {
       if (stop()) return resolve();
       const socket = net.connect({ port, host: '127.0.0.1' });
+      open.add(socket);
       let left = BIG;
       const head =
         `POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
@@ -38,7 +44,10 @@ function abuser(port: number, signed: boolean, stop: () => boolean): Promise<voi
       socket.on('drain', pump);
       socket.on('data', () => socket.destroy());
       socket.on('error', () => undefined);
-      socket.on('close', () => setTimeout(again, 5));
+      socket.on('close', () => {
+        open.delete(socket);
+        setTimeout(again, 5);
+      });
     };
     again();
   });
@@ -54,8 +63,9 @@ export async function abuse(o: {
   let n = 0;
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
+  const sockets = new Set<net.Socket>();
   const abusers = Array.from({ length: ABUSERS }, (_, i) =>
-    abuser(o.port, i % 2 === 1, () => stop),
+    abuser(o.port, i % 2 === 1, () => stop, sockets),
   );
   const load = runLoad({
     port: o.port,
@@ -81,8 +91,9 @@ export async function abuse(o: {
   });
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   stop = true;
-  await Promise.all([load, ...abusers]);
   const rss = peakRssMb(o.pid);
+  for (const s of sockets) s.destroy();
+  await Promise.all([load, ...abusers]);
   const lat = summarize(latencies);
   const met = rss < 150 && lat.p99 < 1000 && (statuses.get(200) ?? 0) > 0;
   console.log(`

@@ -20,7 +20,7 @@ import { webhookRouter } from './webhook/route.js';
 
 export interface WebDeps {
   config: Pick<Config, 'webhookSecrets' | 'deployEnv' | 'stagingUrl' | 'trustProxy'> &
-    Partial<Pick<Config, 'adminToken' | 'redisPrefix'>> &
+    Partial<Pick<Config, 'adminToken' | 'redisPrefix' | 'webhookInflightBytes'>> &
     SetupConfig;
   runners: RunnersConfig;
   db: Db;
@@ -64,6 +64,7 @@ export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder 
         recorder,
         log: deps.log,
         metrics: deps.metrics,
+        inflightBytes: deps.config.webhookInflightBytes,
       }),
       healthRouter({ db: deps.db, redis: deps.redis }),
       metricsRouter(deps.metrics.registry),

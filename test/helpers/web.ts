@@ -28,6 +28,8 @@ export interface WebOptions {
   deployEnv?: 'prod' | 'staging';
   stagingUrl?: string;
   breakerMs?: number;
+  /** WEBHOOK_INFLIGHT_BYTES. */
+  inflightBytes?: number;
 }
 
 /** The real web app on a random port, against the given (test) PostgreSQL schema and Redis prefix. */
@@ -43,6 +45,7 @@ export async function startWeb(opts: WebOptions) {
       deployEnv: opts.deployEnv ?? 'prod',
       stagingUrl: opts.stagingUrl,
       trustProxy: false,
+      webhookInflightBytes: opts.inflightBytes,
     },
     runners: opts.runners ?? DEFAULT_RUNNERS,
     db: opts.db,
