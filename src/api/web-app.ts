@@ -23,7 +23,7 @@ export interface WebDeps {
     Config,
     'webhookSecrets' | 'deployEnv' | 'stagingUrl' | 'stagingForwardSecret' | 'trustProxy'
   > &
-    Partial<Pick<Config, 'adminToken' | 'redisPrefix'>> &
+    Partial<Pick<Config, 'adminToken' | 'redisPrefix' | 'webhookInflightBytes'>> &
     SetupConfig;
   runners: RunnersConfig;
   db: Db;
@@ -68,6 +68,7 @@ export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder 
         recorder,
         log: deps.log,
         metrics: deps.metrics,
+        inflightBytes: deps.config.webhookInflightBytes,
       }),
       healthRouter({ db: deps.db, redis: deps.redis }),
       metricsRouter(deps.metrics.registry),

@@ -77,6 +77,12 @@ const schema = z.object({
   JOB_LOCK_MS: z.coerce.number().int().positive().default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
   TRUST_PROXY: boolEnv.default(false),
+  // Webhook body bytes held at once across all requests; beyond it deliveries get 503.
+  WEBHOOK_INFLIGHT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -133,6 +139,8 @@ export interface Config {
   jobLockMs: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  /** Webhook body bytes held in memory at once, across all requests. */
+  webhookInflightBytes: number;
   /** Runner names, the runner group and Redis keys differ outside prod. */
   names: { runnerPrefix: string; runnerGroup: string };
 }
@@ -265,6 +273,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
     jobLockMs: raw.JOB_LOCK_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     trustProxy: raw.TRUST_PROXY,
+    webhookInflightBytes: raw.WEBHOOK_INFLIGHT_BYTES,
     names: {
       runnerPrefix: `rise-riscv-runner${suffix}-`,
       runnerGroup: `RISE RISC-V Runners${raw.DEPLOY_ENV === 'prod' ? '' : ' (staging)'}`,

@@ -253,11 +253,21 @@ export async function applyDeliveries(db: Db, records: DeliveryRecord[]): Promis
   const unique = records.filter((r, i) => firstIndex.get(r.deliveryId) === i);
 
   const client = await db.$client.connect();
+  // The pool listens for errors only on idle clients: one that loses its backend while checked
+  // out (PostgreSQL restarting, pg_terminate_backend) would emit 'error' with no listener and
+  // crash the process. Noted here, and the client is released with it so the pool drops it.
+  let lost: Error | undefined;
+  const onError = (err: Error) => (lost ??= err);
+  client.on('error', onError);
   let rows;
   try {
     rows = (await execute(client, records, unique)).rows;
+  } catch (err) {
+    lost ??= err instanceof Error ? err : new Error(String(err));
+    throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
   const jobs = new Map<number, { inserted: boolean; status: string }>();
   const deliveries = new Map<string, { redelivery: boolean; outcome: DeliveryOutcome }>();

@@ -29,6 +29,8 @@ export interface WebOptions {
   stagingUrl?: string;
   stagingForwardSecret?: string;
   breakerMs?: number;
+  /** WEBHOOK_INFLIGHT_BYTES. */
+  inflightBytes?: number;
 }
 
 /** The real web app on a random port, against the given (test) PostgreSQL schema and Redis prefix. */
@@ -45,6 +47,7 @@ export async function startWeb(opts: WebOptions) {
       stagingUrl: opts.stagingUrl,
       stagingForwardSecret: opts.stagingForwardSecret,
       trustProxy: false,
+      webhookInflightBytes: opts.inflightBytes,
     },
     runners: opts.runners ?? DEFAULT_RUNNERS,
     db: opts.db,

@@ -7,7 +7,7 @@ import type { Metrics } from '../../metrics/registry.js';
 import { classifyInstallation, classifyWorkflowJob, type Decision } from './classify.js';
 import { forwardDelivery } from './forward.js';
 import type { Recorder } from './recorder.js';
-import { verifySignature } from './verify-signature.js';
+import { BodyRefused, createInflightBudget, readSignedBody } from './read-body.js';
 
 export interface WebhookDeps {
   secrets: readonly string[];
@@ -20,10 +20,27 @@ export interface WebhookDeps {
   recorder: Recorder;
   log: Logger;
   metrics: Pick<Metrics, 'deliveries' | 'webhookDuration' | 'latency'>;
+  /** Most body bytes held across all requests at once (WEBHOOK_INFLIGHT_BYTES). */
+  inflightBytes?: number;
+  /** Largest body accepted (GitHub's own cap unless a test sets a smaller one). */
+  maxBodyBytes?: number;
 }
 
 /** GitHub caps payloads at 25 MB; anything larger is not from GitHub. */
-export const MAX_BODY = '25mb';
+export const MAX_BODY_BYTES = 25 * 1024 * 1024;
+/** WEBHOOK_INFLIGHT_BYTES when not set. */
+export const DEFAULT_INFLIGHT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * After an early answer: stop taking bytes (Node would otherwise read and discard the rest of the
+ * body), send our FIN, and drop the connection once the client closes or after a second.
+ */
+function stopReading(req: Request): void {
+  const socket = req.socket;
+  socket.pause();
+  socket.end();
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
 
 const JSON_TYPE = /^application\/(.+\+)?json\s*(;.*)?$/i;
 
@@ -45,39 +62,83 @@ function classify(
 /** `POST /webhook` and `POST /`: verify, classify, record (or forward), answer. */
 export function webhookRouter(deps: WebhookDeps): Router {
   const router = express.Router();
-  const raw = express.raw({ type: () => true, limit: MAX_BODY });
+  const budget = createInflightBudget(deps.inflightBytes ?? DEFAULT_INFLIGHT_BYTES);
+  const secrets = deps.secrets.filter((s) => s !== '');
+  // prom-client children per label set: one Map lookup per delivery instead of hashing labels.
+  const durations = new Map<number, { observe(v: number): void }>();
+  const duration = (status: number) => {
+    let h = durations.get(status);
+    if (!h) durations.set(status, (h = deps.metrics.webhookDuration.labels(String(status))));
+    return h;
+  };
+  const counters = new Map<string, { inc(): void }>();
+  const count = (event: string, outcome: string) => {
+    const key = `${event}\n${outcome}`;
+    let c = counters.get(key);
+    if (!c) counters.set(key, (c = deps.metrics.deliveries.labels(event, outcome)));
+    c.inc();
+  };
 
   async function handle(req: Request, res: Response): Promise<void> {
     const started = process.hrtime.bigint();
     const reply = (status: number, body: Record<string, unknown>) => {
-      deps.metrics.webhookDuration.observe(
-        { status: String(status) },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
-      res.status(status).json(body);
+      duration(status).observe(Number(process.hrtime.bigint() - started) / 1e9);
+      // Straight to Node: Express's send would hash the body for an ETag nobody asks for.
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
     };
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const signature = req.get('x-hub-signature-256');
-    if (!signature) return reply(400, { error: 'Missing X-Hub-Signature-256 header' });
-    const text = body.toString('utf8');
-    if (!(await verifySignature(text, signature, deps.secrets))) {
-      deps.metrics.deliveries.inc({ event: 'unknown', outcome: 'bad_signature' });
+    /** Answers before (or instead of) reading the rest of the body, and closes the connection. */
+    const refuse = (status: number, error: string, retryAfter?: number) => {
+      if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
+      res.setHeader('connection', 'close');
+      res.once('finish', () => stopReading(req));
+      reply(status, { error });
+    };
+    const signature = req.headers['x-hub-signature-256'];
+    if (typeof signature !== 'string' || signature === '') {
+      return refuse(400, 'Missing X-Hub-Signature-256 header');
+    }
+    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+      return refuse(
+        415,
+        'Content-Type must be application/json (set it in the App webhook settings)',
+      );
+    }
+    let held = 0;
+    res.once('close', () => budget.give(held));
+    let signed;
+    try {
+      signed = await readSignedBody(req, {
+        signature,
+        secrets,
+        limitBytes: deps.maxBodyBytes ?? MAX_BODY_BYTES,
+        budget,
+        reserved: (n) => (held += n),
+      });
+    } catch (err) {
+      if (err instanceof BodyRefused) return refuse(err.status, err.message, err.retryAfterSeconds);
+      throw err;
+    }
+    const body = signed.body;
+    if (!signed.verified) {
+      count('unknown', 'bad_signature');
       return reply(401, { error: 'Signature does not match' });
     }
-    const event = req.get('x-github-event');
-    if (!event) return reply(400, { error: 'Missing X-GitHub-Event header' });
-    const deliveryId = req.get('x-github-delivery');
-    if (!deliveryId || deliveryId.length > 200) {
-      return reply(400, { error: 'Missing or invalid X-GitHub-Delivery header' });
+    const event = req.headers['x-github-event'];
+    if (typeof event !== 'string' || event === '') {
+      return reply(400, { error: 'Missing X-GitHub-Event header' });
     }
-    if (!JSON_TYPE.test(req.get('content-type') ?? '')) {
-      return reply(415, {
-        error: 'Content-Type must be application/json (set it in the App webhook settings)',
-      });
+    const deliveryId = req.headers['x-github-delivery'];
+    if (typeof deliveryId !== 'string' || deliveryId === '' || deliveryId.length > 200) {
+      return reply(400, { error: 'Missing or invalid X-GitHub-Delivery header' });
     }
     let payload: unknown;
     try {
-      payload = JSON.parse(text);
+      payload = JSON.parse(body.toString('utf8'));
     } catch {
       return reply(400, { error: 'Body is not valid JSON' });
     }
@@ -98,22 +159,22 @@ export function webhookRouter(deps: WebhookDeps): Router {
     try {
       outcome = await deps.recorder.record(decision.record);
     } catch {
-      deps.metrics.deliveries.inc({ event, outcome: 'unavailable' });
+      count(event, 'unavailable');
       return reply(503, {
         error: 'Cannot record the delivery right now; GitHub will mark it failed',
       });
     }
     if (decision.kind === 'reject') {
-      deps.metrics.deliveries.inc({ event, outcome: 'invalid' });
+      count(event, 'invalid');
       return reply(400, { error: decision.message });
     }
     if (outcome.stored === 'redis') {
-      deps.metrics.deliveries.inc({ event, outcome: 'spooled' });
+      count(event, 'spooled');
       log().info('delivery spooled to Redis until PostgreSQL is back');
       return reply(202, { ok: true, outcome: 'spooled' });
     }
     const { result } = outcome;
-    deps.metrics.deliveries.inc({ event, outcome: result.outcome });
+    count(event, result.outcome);
     observeDelivery(deps.metrics, decision.record, result);
     if (deps.log.isLevelEnabled('debug')) {
       log().debug({ outcome: result.outcome, redelivery: result.redelivery }, 'delivery recorded');
@@ -160,7 +221,7 @@ export function webhookRouter(deps: WebhookDeps): Router {
   }
 
   const handler = (req: Request, res: Response) => handle(req, res);
-  router.post('/webhook', raw, handler);
-  router.post('/', raw, handler);
+  router.post('/webhook', handler);
+  router.post('/', handler);
   return router;
 }
