@@ -439,6 +439,6 @@ describe('health', () => {
     expect(await (await fetch(`${web.url}/health`)).text()).toBe('ok');
     const ready = await fetch(`${web.url}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, postgres: 'ok', redis: 'ok' });
+    expect(await ready.json()).toEqual({ ready: true, down: [], postgres: 'ok', redis: 'ok' });
   });
 });

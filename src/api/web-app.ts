@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { registerStateGauges } from '../metrics/state-gauges.js';
 import type { Queues } from '../queues/producers.js';
 import { bullBoardRouter } from './admin/bull-board.js';
+import { auditRouter } from './admin/audit-routes.js';
 import { operatorRouter } from './admin/routes.js';
 import { createApp } from './app.js';
 import { createOperatorAuth } from './auth.js';
@@ -20,7 +21,7 @@ import { webhookRouter } from './webhook/route.js';
 
 export interface WebDeps {
   config: Pick<Config, 'webhookSecrets' | 'deployEnv' | 'stagingUrl' | 'trustProxy'> &
-    Partial<Pick<Config, 'adminToken' | 'redisPrefix'>> &
+    Partial<Pick<Config, 'adminToken' | 'redisPrefix' | 'bullBoardReadOnly'>> &
     SetupConfig;
   runners: RunnersConfig;
   db: Db;
@@ -65,10 +66,17 @@ export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder 
         log: deps.log,
         metrics: deps.metrics,
       }),
-      healthRouter({ db: deps.db, redis: deps.redis }),
+      healthRouter({ db: deps.db, redis: deps.redis, log: deps.log }),
       metricsRouter(deps.metrics.registry),
-      authRouter({ auth, log: deps.log }),
-      bullBoardRouter({ queues: deps.queues, guard: auth.guard }),
+      authRouter({ auth, db: deps.db, log: deps.log, trustProxy: deps.config.trustProxy }),
+      bullBoardRouter({
+        queues: deps.queues,
+        auth,
+        db: deps.db,
+        // Read-only unless the configuration says otherwise.
+        readOnly: deps.config.bullBoardReadOnly ?? true,
+      }),
+      auditRouter({ auth, db: deps.db }),
       setupRouter({ auth, config: deps.config, log: deps.log }),
       operatorRouter({
         auth,
