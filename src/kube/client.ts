@@ -32,6 +32,8 @@ export interface Kube {
   listSecrets(labelSelector: string): Promise<V1Secret[]>;
   podLog(name: string, container: string, tailLines: number): Promise<string>;
   podEvents(name: string): Promise<CoreV1Event[]>;
+  /** Every event of our namespace (operators see our pods' ones on /usage). */
+  listEvents(): Promise<CoreV1Event[]>;
 }
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
@@ -189,6 +191,9 @@ export function createKube(opts: {
     async podEvents(name) {
       const fieldSelector = `involvedObject.name=${name}`;
       return (await t(api.listNamespacedEvent({ namespace, fieldSelector }), 'list events')).items;
+    },
+    async listEvents() {
+      return (await t(api.listNamespacedEvent({ namespace }), 'list events')).items;
     },
   };
 }
