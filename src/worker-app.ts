@@ -113,6 +113,7 @@ export async function startWorkerApp(deps: WorkerAppDeps): Promise<WorkerApp> {
     deployEnv: config.deployEnv,
     leadership,
     log,
+    events: () => deps.kube.listEvents(),
   });
 
   const reconcileDeps = {

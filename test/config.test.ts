@@ -111,7 +111,7 @@ describe('loadConfig', () => {
       GHAPP_PERSONAL_APP_ID: '2',
       GHAPP_PERSONAL_PRIVATE_KEY: 'k',
       K8S_KUBECONFIG: 'apiVersion: v1',
-      ADMIN_TOKEN: 'a-very-long-admin-token',
+      ADMIN_TOKEN: 'a-very-long-admin-token-of-32-characters',
     });
     expect(config.apps.org?.privateKey).toBe('-----BEGIN KEY-----\nabc\n-----END KEY-----');
     const shown = JSON.stringify(redactConfig(config));

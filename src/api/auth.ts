@@ -15,6 +15,27 @@ export interface OperatorAuth {
   /** A session cookie value: an expiry and its HMAC under ADMIN_TOKEN, never the token itself. */
   issueSession(): { value: string; maxAgeMs: number };
   verifySession(value: string): boolean;
+  /** Who an authenticated request is, for the audit log: `token` or `session:<hash>`. */
+  actor(req: Pick<Request, 'get' | 'headers'>): string;
+}
+
+/** A session's name in the audit log: a hash of its cookie, which cannot be replayed. */
+export const sessionActor = (cookie: string): string =>
+  `session:${createHash('sha256').update(cookie).digest('hex').slice(0, 12)}`;
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/**
+ * Whether the session cookie gets `Secure`: always, except over plain HTTP straight from
+ * loopback with TRUST_PROXY off (a local demo or test, where no browser would send it back).
+ * Behind a proxy the public side is HTTPS even when the hop to us is not.
+ */
+export function secureCookie(
+  req: Pick<Request, 'secure'> & { socket: { remoteAddress?: string } },
+  trustProxy: boolean,
+): boolean {
+  if (trustProxy || req.secure) return true;
+  return !LOOPBACK.test(req.socket.remoteAddress ?? '');
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -96,5 +117,10 @@ export function createOperatorAuth(o: {
       return { value: `v1.${expires}.${sign(expires)}`, maxAgeMs: ttl };
     },
     verifySession,
+    actor(req) {
+      if (req.get('authorization') !== undefined) return 'token';
+      const cookie = readCookie(req, SESSION_COOKIE);
+      return cookie === undefined ? 'anonymous' : sessionActor(cookie);
+    },
   };
 }

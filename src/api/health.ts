@@ -1,12 +1,18 @@
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
 import { withTimeout } from '../util/timeout.js';
 
-/** `/health`: the process answers. `/ready`: it can also reach PostgreSQL and Redis. */
+/**
+ * `/health`: the process answers. `/ready`: it can also reach PostgreSQL and Redis. `/ready` is
+ * unauthenticated, so it names what is down and logs why; the error text (hosts, users) stays in
+ * the log.
+ */
 export function healthRouter(deps: {
   db: Db;
   redis: Pick<Redis, 'ping'>;
+  log?: Pick<Logger, 'warn'>;
   timeoutMs?: number;
 }): Router {
   const router = Router();
@@ -15,20 +21,29 @@ export function healthRouter(deps: {
     res.type('text/plain').send('ok');
   });
   router.get('/ready', async (_req, res) => {
-    const check = async (f: () => Promise<unknown>) => {
+    const check = async (name: string, f: () => Promise<unknown>) => {
       try {
         await withTimeout(f(), timeoutMs);
-        return 'ok';
+        return true;
       } catch (err) {
-        return `unreachable: ${(err as Error).message}`;
+        deps.log?.warn({ err, dependency: name }, 'readiness check failed');
+        return false;
       }
     };
     const [postgres, redis] = await Promise.all([
-      check(() => deps.db.$client.query('select 1')),
-      check(() => deps.redis.ping()),
+      check('postgres', () => deps.db.$client.query('select 1')),
+      check('redis', () => deps.redis.ping()),
     ]);
-    const ready = postgres === 'ok' && redis === 'ok';
-    res.status(ready ? 200 : 503).json({ ready, postgres, redis });
+    const down = [...(postgres ? [] : ['postgres']), ...(redis ? [] : ['redis'])];
+    res
+      .status(down.length === 0 ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({
+        ready: down.length === 0,
+        down,
+        postgres: postgres ? 'ok' : 'down',
+        redis: redis ? 'ok' : 'down',
+      });
   });
   return router;
 }

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { registerStateGauges } from '../metrics/state-gauges.js';
 import type { Queues } from '../queues/producers.js';
 import { bullBoardRouter } from './admin/bull-board.js';
+import { auditRouter } from './admin/audit-routes.js';
 import { operatorRouter } from './admin/routes.js';
 import { createApp } from './app.js';
 import { createOperatorAuth } from './auth.js';
@@ -23,7 +24,9 @@ export interface WebDeps {
     Config,
     'webhookSecrets' | 'deployEnv' | 'stagingUrl' | 'stagingForwardSecret' | 'trustProxy'
   > &
-    Partial<Pick<Config, 'adminToken' | 'redisPrefix' | 'webhookInflightBytes'>> &
+    Partial<
+      Pick<Config, 'adminToken' | 'redisPrefix' | 'webhookInflightBytes' | 'bullBoardReadOnly'>
+    > &
     SetupConfig;
   runners: RunnersConfig;
   db: Db;
@@ -70,10 +73,17 @@ export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder 
         metrics: deps.metrics,
         inflightBytes: deps.config.webhookInflightBytes,
       }),
-      healthRouter({ db: deps.db, redis: deps.redis }),
+      healthRouter({ db: deps.db, redis: deps.redis, log: deps.log }),
       metricsRouter(deps.metrics.registry),
-      authRouter({ auth, log: deps.log }),
-      bullBoardRouter({ queues: deps.queues, guard: auth.guard }),
+      authRouter({ auth, db: deps.db, log: deps.log, trustProxy: deps.config.trustProxy }),
+      bullBoardRouter({
+        queues: deps.queues,
+        auth,
+        db: deps.db,
+        // Read-only unless the configuration says otherwise.
+        readOnly: deps.config.bullBoardReadOnly ?? true,
+      }),
+      auditRouter({ auth, db: deps.db }),
       setupRouter({ auth, config: deps.config, log: deps.log }),
       operatorRouter({
         auth,

@@ -6,9 +6,20 @@ import { job, jobs } from './commands/jobs.js';
 import { workers } from './commands/workers.js';
 import { drain, undrain } from './commands/drain.js';
 import { requeue, retry } from './commands/queue.js';
+import { audit } from './commands/audit.js';
 import { openContext, type CliIo } from './context.js';
 
-export const COMMANDS: Command[] = [status, jobs, job, workers, drain, undrain, retry, requeue];
+export const COMMANDS: Command[] = [
+  status,
+  jobs,
+  job,
+  workers,
+  drain,
+  undrain,
+  retry,
+  requeue,
+  audit,
+];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

@@ -21,6 +21,9 @@ const optionalText = z
 // Keys pasted into env files often carry literal "\n" instead of line breaks.
 const pemKey = optionalText.transform((v) => v?.replace(/\\n/g, '\n'));
 
+/** ADMIN_TOKEN's minimum length (`openssl rand -hex 24` gives 48). */
+export const ADMIN_TOKEN_MIN = 32;
+
 const identifier = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ only, starting with a letter');
@@ -54,7 +57,12 @@ const schema = z.object({
   KUBERNETES_SERVICE_HOST: optionalText,
   K8S_NAMESPACE: z.string().min(1).default('default'),
   RUNNERS_CONFIG: z.string().min(1).default('config/runners.yaml'),
-  ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
+  // The token signs sessions and opens every operator page: short ones are guessable offline.
+  ADMIN_TOKEN: optionalText.pipe(
+    z.string().min(ADMIN_TOKEN_MIN, `must be at least ${ADMIN_TOKEN_MIN} characters`).optional(),
+  ),
+  // Bull Board's retry/remove/clean/pause buttons; read-only unless set to false.
+  BULL_BOARD_READ_ONLY: boolEnv.default(true),
   STAGING_URL: z.url().optional(),
   // prod signs what it forwards to staging with this; staging verifies it as its webhook secret.
   STAGING_FORWARD_SECRET: optionalText.pipe(
@@ -113,6 +121,8 @@ export interface Config {
   kube: { kubeconfigPath?: string; kubeconfigYaml?: string; namespace: string };
   runnersConfigPath: string;
   adminToken?: string;
+  /** Bull Board without its write actions (BULL_BOARD_READ_ONLY, default true). */
+  bullBoardReadOnly: boolean;
   stagingUrl?: string;
   /** prod re-signs forwarded deliveries with it, so staging never holds prod's secret. */
   stagingForwardSecret?: string;
@@ -252,6 +262,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
     },
     runnersConfigPath: raw.RUNNERS_CONFIG,
     adminToken: raw.ADMIN_TOKEN,
+    bullBoardReadOnly: raw.BULL_BOARD_READ_ONLY,
     stagingUrl: raw.STAGING_URL,
     stagingForwardSecret: raw.STAGING_FORWARD_SECRET,
     logLevel: raw.LOG_LEVEL,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ADMIN_TOKEN_MIN } from '../config/env.js';
 
 /** A bad setting given to the demo: the message is one line naming it. */
 export class DemoInputError extends Error {
@@ -15,9 +16,9 @@ export interface AdminToken {
 export function demoAdminToken(fromEnv: string | undefined): AdminToken {
   const token = fromEnv?.trim();
   if (!token) return { token: randomBytes(24).toString('base64url'), generated: true };
-  if (token.length < 16) {
+  if (token.length < ADMIN_TOKEN_MIN) {
     throw new DemoInputError(
-      'ADMIN_TOKEN must be at least 16 characters (or unset it: the demo makes one)',
+      `ADMIN_TOKEN must be at least ${ADMIN_TOKEN_MIN} characters (or unset it: the demo makes one)`,
     );
   }
   return { token, generated: false };

@@ -2,8 +2,10 @@ import { boards as configBoards, entitySettings, type RunnersConfig } from '../c
 import type { Db } from '../db/client.js';
 import { drainedBoards } from '../db/drains.js';
 import { AVAILABLE_WORKER } from '../db/reservations.js';
+import { loadBoardHistory, type BoardHistory } from './board-charts.js';
 import { boardView, type BoardView } from './capacity.js';
 import { readSnapshot, type CacheRedis } from './cluster-cache.js';
+import { loadActive, type UsageJob, type UsageWorker } from './usage-lists.js';
 
 export interface Counts {
   pending: number;
@@ -36,6 +38,8 @@ export interface UsageBoard extends BoardView {
   seen: boolean;
   drained: { reason: string | null; drainedAt: Date } | null;
   pendingJobs: number;
+  /** Waiting jobs and queue-time percentiles over the last hours (charts on /usage). */
+  history: BoardHistory;
 }
 
 export interface Usage {
@@ -43,6 +47,13 @@ export interface Usage {
   snapshotAt: string | null;
   pools: UsagePool[];
   boards: UsageBoard[];
+  /** Every active job and worker (the oldest LIST_LIMIT of each), as their table rows. */
+  jobs: UsageJob[];
+  workers: UsageWorker[];
+  /** True when there were more active jobs or workers than listed. */
+  listTruncated: boolean;
+  /** The window of the boards' history. */
+  historyFrom: Date;
 }
 
 const RECENT = `interval '1 hour'`;
@@ -133,6 +144,10 @@ export async function loadUsage(
     drainedBoards(deps.db),
     readSnapshot(deps.redis, deps.prefix),
   ]);
+  const [listed, history] = await Promise.all([
+    loadActive(deps.db, snapshot),
+    loadBoardHistory(deps.db, now),
+  ]);
   const active = new Map(entities.rows.map((r) => [Number(r.entity_id), r.active]));
   const podOf = new Map((snapshot?.pods ?? []).map((p) => [p.name, p]));
   const usagePools: UsagePool[] = pools.rows.map((r) => {
@@ -169,6 +184,7 @@ export async function loadUsage(
     ...configBoards(deps.runners),
     ...(snapshot?.nodes ?? []).map((n) => n.board),
     ...perBoard.keys(),
+    ...history.boards.keys(),
     ...drains.map((d) => d.board),
   ]);
   const usageBoards = [...names].sort().map((board): UsageBoard => {
@@ -180,7 +196,17 @@ export async function loadUsage(
       seen: view.nodes > 0,
       drained: drain ? { reason: drain.reason, drainedAt: drain.drainedAt } : null,
       pendingJobs: row?.pending_jobs ?? 0,
+      history: history.boards.get(board) ?? { waiting: [], queueSeconds: [] },
     };
   });
-  return { at: now, snapshotAt: snapshot?.at ?? null, pools: usagePools, boards: usageBoards };
+  return {
+    at: now,
+    snapshotAt: snapshot?.at ?? null,
+    pools: usagePools,
+    boards: usageBoards,
+    jobs: listed.jobs,
+    workers: listed.workers,
+    listTruncated: listed.truncated,
+    historyFrom: history.from,
+  };
 }

@@ -33,6 +33,8 @@ export interface Kube {
   /** The last `tailLines` lines, of which the API returns at most `limitBytes`. */
   podLog(name: string, container: string, tailLines: number, limitBytes: number): Promise<string>;
   podEvents(name: string): Promise<CoreV1Event[]>;
+  /** Every event of our namespace (operators see our pods' ones on /usage). */
+  listEvents(): Promise<CoreV1Event[]>;
 }
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
@@ -193,6 +195,9 @@ export function createKube(opts: {
     async podEvents(name) {
       const fieldSelector = `involvedObject.name=${name}`;
       return (await t(api.listNamespacedEvent({ namespace, fieldSelector }), 'list events')).items;
+    },
+    async listEvents() {
+      return (await t(api.listNamespacedEvent({ namespace }), 'list events')).items;
     },
   };
 }

@@ -1,14 +1,46 @@
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { ClusterSnapshot } from '../queues/cache-values.js';
+import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { ClusterSnapshot, SnapshotEvent } from '../queues/cache-values.js';
 import { boardCapacity } from './capacity.js';
 import { BOARD_LABEL, ENTITY_LABEL } from './constants.js';
 import { podStatus } from './pod-status.js';
+
+/** Events kept per pod, and the longest message: the snapshot is one Redis value read per page. */
+export const EVENTS_PER_POD = 5;
+const MESSAGE_CHARS = 300;
+
+const eventTime = (e: CoreV1Event): string | null => {
+  const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+  return t ? new Date(t).toISOString() : null;
+};
+
+/** The latest events of each pod, by pod name, oldest first. */
+function eventsByPod(events: readonly CoreV1Event[]): Map<string, SnapshotEvent[]> {
+  const byPod = new Map<string, SnapshotEvent[]>();
+  for (const e of events) {
+    if (e.involvedObject.kind !== 'Pod' || !e.involvedObject.name) continue;
+    const list = byPod.get(e.involvedObject.name) ?? [];
+    list.push({
+      type: e.type ?? 'Normal',
+      reason: e.reason ?? '',
+      message: (e.message ?? '').slice(0, MESSAGE_CHARS),
+      count: e.count ?? 1,
+      at: eventTime(e),
+    });
+    byPod.set(e.involvedObject.name, list);
+  }
+  for (const [pod, list] of byPod) {
+    list.sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
+    byPod.set(pod, list.slice(-EVENTS_PER_POD));
+  }
+  return byPod;
+}
 
 /** What operators see of the cluster: nodes with their slots and runner pods, and our pods. */
 export function clusterSnapshot(
   nodes: readonly V1Node[],
   pods: readonly V1Pod[],
   ours: (pod: V1Pod) => boolean,
+  events: readonly CoreV1Event[] = [],
 ): ClusterSnapshot {
   const boards = [
     ...new Set(
@@ -23,6 +55,7 @@ export function clusterSnapshot(
       pods: [...cap.occupants].filter(([, node]) => node === n.name).map(([pod]) => pod),
     }));
   });
+  const podEvents = eventsByPod(events);
   return {
     at: new Date().toISOString(),
     nodes: snapshotNodes,
@@ -39,6 +72,7 @@ export function clusterSnapshot(
         createdAt: pod.metadata?.creationTimestamp
           ? new Date(pod.metadata.creationTimestamp).toISOString()
           : null,
+        events: podEvents.get(s.name) ?? [],
       };
     }),
   };

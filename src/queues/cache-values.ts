@@ -18,6 +18,17 @@ export interface SnapshotPod {
   /** Waiting or termination reason of the runner container, or the pod's own reason. */
   reason: string | null;
   createdAt: string | null;
+  /** The pod's latest Kubernetes events, newest last (absent in snapshots of older workers). */
+  events?: SnapshotEvent[];
+}
+
+export interface SnapshotEvent {
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+  /** When it last happened (ISO). */
+  at: string | null;
 }
 
 export interface ClusterSnapshot {

@@ -8,7 +8,7 @@ import { closeQueues, createQueues } from '../../src/queues/producers.js';
 import { DEFAULT_RUNNERS, SECRET } from '../helpers/web.js';
 import { listenLocal, readResponse } from '../helpers/http.js';
 
-export const ADMIN_TOKEN = 'operator-token-0123456789abcdef';
+export const ADMIN_TOKEN = 'operator-token-0123456789abcdef-0123456789';
 
 /**
  * The real web app with operator pages on a random port (test/helpers/web.ts starts it without
@@ -20,6 +20,8 @@ export async function startOperatorWeb(opts: {
   prefix: string;
   adminToken?: string;
   runners?: RunnersConfig;
+  trustProxy?: boolean;
+  bullBoardReadOnly?: boolean;
 }) {
   const redis = createProducerRedis(opts.redisUrl);
   redis.on('error', () => undefined);
@@ -29,8 +31,9 @@ export async function startOperatorWeb(opts: {
     config: {
       webhookSecrets: [SECRET],
       deployEnv: 'prod',
-      trustProxy: false,
+      trustProxy: opts.trustProxy ?? false,
       adminToken: opts.adminToken,
+      bullBoardReadOnly: opts.bullBoardReadOnly,
       redisPrefix: opts.prefix,
     },
     runners: opts.runners ?? DEFAULT_RUNNERS,

@@ -21,3 +21,17 @@ export const status = (s: string): SafeHtml =>
 
 export const labels = (ls: readonly string[]): SafeHtml =>
   html`${ls.map((l) => html`<code>${l}</code> `)}`;
+
+/**
+ * A link to GitHub only when the URL is https: `html_url` comes from webhook payloads, and a
+ * `javascript:` or plain-http URL must not become a link on an operator's page.
+ */
+export function httpsLink(url: string | null | undefined, text: string | SafeHtml): SafeHtml {
+  let ok = false;
+  try {
+    ok = url !== null && url !== undefined && new URL(url).protocol === 'https:';
+  } catch {
+    ok = false;
+  }
+  return ok ? html`<a href="${url}" rel="noreferrer">${text}</a>` : html`${text}`;
+}

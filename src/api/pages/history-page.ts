@@ -1,6 +1,6 @@
 import type { HistoryPage, HistoryQuery } from '../../explain/history.js';
 import type { JobView } from '../../explain/timeline.js';
-import { duration, labels, status, when } from './format.js';
+import { duration, httpsLink, labels, status, when } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { renderPage } from './layout.js';
 import { asText } from '../../util/text.js';
@@ -12,7 +12,7 @@ function row(j: JobView): SafeHtml {
     <td>${status(j.status)}</td>
     <td>${j.entityName}</td>
     <td>
-      ${j.htmlUrl ? html`<a href="${j.htmlUrl}" rel="noreferrer">${j.repoFullName}</a>` : j.repoFullName}
+      ${httpsLink(j.htmlUrl, j.repoFullName)}
       ${j.jobName ? html`<div class="muted">${j.jobName}</div>` : ''}
     </td>
     <td>${labels(j.labels)}</td>

@@ -1,7 +1,7 @@
 import type { Reason } from '../../explain/explain.js';
 import type { JobReport } from '../../explain/job-report.js';
 import type { WorkerView } from '../../explain/timeline.js';
-import { duration, labels, status, when } from './format.js';
+import { duration, httpsLink, labels, status, when } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { renderPage } from './layout.js';
 
@@ -44,7 +44,7 @@ export function jobPage(r: JobReport, now: Date): string {
       <dd>${j.entityName} (${j.entityType}, id ${j.entityId}, installation ${j.installationId})</dd>
       <dt>repository</dt>
       <dd>
-        ${j.htmlUrl ? html`<a href="${j.htmlUrl}" rel="noreferrer">${j.repoFullName}</a>` : j.repoFullName}${j.jobName ? ` — ${j.jobName}` : ''}
+        ${httpsLink(j.htmlUrl, j.repoFullName)}${j.jobName ? ` — ${j.jobName}` : ''}
       </dd>
       <dt>labels</dt>
       <dd>${labels(j.labels)} → board <code>${j.board}</code>, image <code>${j.image}</code></dd>

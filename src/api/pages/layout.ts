@@ -73,7 +73,7 @@ function header(): SafeHtml {
     <span class="brand">RISE RISC-V runners</span>
     <nav>
       <a href="/usage">Usage</a><a href="/history">History</a><a href="/admin/queues">Queues</a>
-      <a href="/metrics">Metrics</a>
+      <a href="/audit">Audit</a><a href="/metrics">Metrics</a>
     </nav>
     <form action="/jobs" method="get">
       <input name="id" placeholder="job id" size="14" inputmode="numeric" aria-label="job id" />

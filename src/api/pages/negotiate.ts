@@ -16,15 +16,19 @@ export function wantsJson(req: Request): boolean {
   return req.accepts(['html', 'json']) === 'json';
 }
 
+const TITLES: Record<number, string> = {
+  404: 'Not found',
+  405: 'Method not allowed',
+  429: 'Too many attempts',
+};
+
 /** An error the client can act on, as `{error}` or as a small page; never a stack trace. */
 export function sendError(req: Request, res: Response, status: number, message: string): void {
   if (wantsJson(req)) {
     res.status(status).set('Cache-Control', 'no-store').json({ error: message });
     return;
   }
-  const body = html`<h1>
-      ${status === 404 ? 'Not found' : status >= 500 ? 'Unavailable' : 'Bad request'}
-    </h1>
+  const body = html`<h1>${TITLES[status] ?? (status >= 500 ? 'Unavailable' : 'Bad request')}</h1>
     <p class="error">${message}</p>`;
   sendPage(res, status, renderPage({ title: `Error ${status}`, body }));
 }

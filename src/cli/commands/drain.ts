@@ -1,4 +1,5 @@
 import { boards } from '../../config/runners.js';
+import { recordAudit } from '../../db/audit.js';
 import { drainBoard, undrainBoard } from '../../db/drains.js';
 import { readSnapshot } from '../../explain/cluster-cache.js';
 import { kickBoard } from '../../queues/producers.js';
@@ -34,6 +35,7 @@ export const drain: Command = {
     await checkBoard(ctx, board, values.force === true);
     const reason = str(values.reason) ?? null;
     await drainBoard(ctx.db, board, reason);
+    await recordAudit(ctx.db, { actor: 'cli', action: 'drain', target: board, detail: { reason } });
     const { rows } = await ctx.db.$client.query<{ n: number }>(
       `select count(*)::int as n from workers where k8s_pool = $1 and status in ('pending', 'running')`,
       [board],
@@ -55,6 +57,12 @@ export const undrain: Command = {
     const board = positionals[0]!;
     const was = await undrainBoard(ctx.db, board);
     await kickBoard(ctx.queues, board, 'undrained by an operator');
+    await recordAudit(ctx.db, {
+      actor: 'cli',
+      action: 'undrain',
+      target: board,
+      detail: { wasDrained: was },
+    });
     if (json) return void printJson(out, { board, drained: false, wasDrained: was });
     out.write(
       was

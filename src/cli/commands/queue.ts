@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { recordAudit } from '../../db/audit.js';
 import { enqueueCreateRunners, enqueueProvision, kickBoard } from '../../queues/producers.js';
 import { jobIds } from '../../queues/registry.js';
 import { CommandError, positiveInt, printJson, type Command } from '../command.js';
@@ -62,6 +63,12 @@ export const retry: Command = {
       await enqueueProvision(ctx.queues, [{ jobId, board: row.k8s_pool }]);
       action = existing ? `replaced its ${state} provisioning job` : 'enqueued a provisioning job';
     }
+    await recordAudit(ctx.db, {
+      actor: 'cli',
+      action: 'retry',
+      target: String(jobId),
+      detail: { board: row.k8s_pool, previousState: state ?? null, action },
+    });
     if (json)
       return void printJson(out, {
         jobId,
@@ -124,6 +131,17 @@ export const requeue: Command = {
       },
       boardsKicked: dryRun ? [] : boards,
     };
+    if (!dryRun) {
+      await recordAudit(ctx.db, {
+        actor: 'cli',
+        action: 'requeue',
+        detail: {
+          provisionEnqueued: summary.provision.enqueued,
+          createRunnerEnqueued: summary.createRunner.enqueued,
+          boards,
+        },
+      });
+    }
     if (json) return void printJson(out, summary);
     const verb = dryRun ? 'would enqueue' : 'enqueued';
     out.write(

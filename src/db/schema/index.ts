@@ -5,3 +5,4 @@ export * from './deliveries.js';
 export * from './installations.js';
 export * from './board-drains.js';
 export * from './reconcile-state.js';
+export * from './audit-log.js';
