@@ -1,0 +1,1 @@
+CREATE INDEX "workers_served_idx" ON "workers" USING btree ("k8s_pool","entity_id","created_at");
