@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { parseRunnersConfig } from '../../src/config/runners.js';
+import { loadJobReport } from '../../src/explain/job-report.js';
 import type { BoardCapacity } from '../../src/kube/capacity.js';
 import { createLogger } from '../../src/logger.js';
 import { createBoardPasses, type BoardPasses } from '../../src/matching/pass.js';
+import { redisKeys } from '../../src/queues/keys.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queues/producers.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
 
@@ -152,4 +154,57 @@ it('holds max_workers_per_owner across an owner’s repositories under concurren
   const waiting = await procs[0]!.run('b1');
   expect([...waiting.waiting.values()]).toContain('owner_at_cap');
   expect([...waiting.waiting.values()].every((w) => w === 'owner_at_cap')).toBe(true);
+});
+
+it('explains both on a job report: whose turn comes first on a full board, and an owner at its cap', async () => {
+  const pytorch = { id: 301, type: 'Organization' as const, repo: 'pytorch/pytorch' };
+  const llvm = { id: 302, type: 'Organization' as const, repo: 'llvm/llvm-project' };
+  const acme = { id: 303, type: 'Organization' as const, repo: 'acme/app' };
+  // acme got the board's only slot; pytorch was served long ago, llvm never.
+  await queue(acme, 'b1', 2, 500);
+  const p = passes(YAML, { b1: 1 });
+  await p.run('b1');
+  await t.db.$client.query(
+    `insert into workers (pod_name, entity_id, entity_name, entity_type, installation_id,
+       job_labels, k8s_pool, k8s_image, status, created_at, completed_at)
+     values ('old-pytorch', 301, 'pytorch', 'Organization', 99, '["b1"]', 'b1', 'img',
+       'completed', now() - interval '2 days', now() - interval '2 days')`,
+  );
+  await queue(pytorch, 'b1', 1, 100);
+  await queue(llvm, 'b1', 1, 50);
+  const [waitingJob] = (
+    await t.db.$client.query<{ job_id: string }>(
+      `select job_id from jobs where entity_id = 303 and status = 'pending'
+       and job_id not in (select reserved_for_job_id from workers where reserved_for_job_id is not null)`,
+    )
+  ).rows;
+  const active = (
+    await t.db.$client.query<{ pod_name: string }>(
+      `select pod_name from workers where status = 'pending'`,
+    )
+  ).rows.map((x) => x.pod_name);
+  await r.redis.set(
+    redisKeys(r.prefix).cluster,
+    JSON.stringify({
+      at: new Date().toISOString(),
+      nodes: [{ name: 'n1', board: 'b1', slots: 1, ready: true, schedulable: true, pods: active }],
+      pods: [],
+    }),
+  );
+  const runners = parseRunnersConfig(
+    `${YAML}entities: [{ id: 303, max_workers_per_owner: 1 }]\n`,
+    'runners.yaml',
+  );
+  const report = await loadJobReport(
+    { db: t.db, redis: r.redis, prefix: r.prefix, runners },
+    Number(waitingJob!.job_id),
+  );
+  const codes = report!.explanation.reasons.map((x) => x.code);
+  expect(codes).toContain('owner_at_cap');
+  expect(report!.explanation.reasons.find((x) => x.code === 'owner_at_cap')!.message).toMatch(
+    /^owner acme is at max_workers_per_owner \(1 of 1\)/,
+  );
+  expect(report!.explanation.reasons.find((x) => x.code === 'turn')!.message).toBe(
+    'its entity had the last slot on board b1; next turn after llvm, pytorch.',
+  );
 });
