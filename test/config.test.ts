@@ -265,6 +265,7 @@ entities:
 `);
     expect(entitySettings(config, 1)).toEqual({
       maxWorkers: null,
+      maxWorkersPerOwner: null,
       staging: true,
       listed: true,
       publicRepositories: true,
@@ -272,6 +273,7 @@ entities:
     expect(entitySettings(config, 2).maxWorkers).toBe(3);
     expect(entitySettings(config, 3)).toEqual({
       maxWorkers: 3,
+      maxWorkersPerOwner: null,
       staging: false,
       listed: false,
       publicRepositories: true,
@@ -279,6 +281,27 @@ entities:
     expect(routesToStaging(config, 1, 'x/y')).toBe(true);
     expect(routesToStaging(config, 2, 'O/Staged')).toBe(true);
     expect(routesToStaging(config, 2, 'o/other')).toBe(false);
+  });
+
+  it('reads max_workers_per_owner from defaults with a per-entity override', () => {
+    const config = yaml(`
+allowlist: true
+defaults: { max_workers_per_owner: 4 }
+pools: [{ labels: [a], board: b, image: i }]
+entities:
+  - { id: 1, max_workers_per_owner: 10 }
+  - { id: 2, max_workers_per_owner: null }
+`);
+    expect(entitySettings(config, 1).maxWorkersPerOwner).toBe(10);
+    expect(entitySettings(config, 2).maxWorkersPerOwner).toBeNull();
+    expect(entitySettings(config, 3).maxWorkersPerOwner).toBe(4);
+    expect(
+      problems(() =>
+        yaml(
+          'defaults: { max_workers_per_owner: 0 }\npools: [{ labels: [a], board: b, image: i }]',
+        ),
+      )[0],
+    ).toMatch(/^runners\.yaml: defaults\.max_workers_per_owner: /);
   });
 
   it('names the path of a bad field', () => {

@@ -36,11 +36,14 @@ const file = z
     defaults: z
       .object({
         max_workers: z.number().int().positive().nullable().default(20),
+        // Personal accounts are one entity per repository: this caps an owner's repositories
+        // together (and an organization, whose owner is itself). Unlimited unless set.
+        max_workers_per_owner: z.number().int().positive().nullable().default(null),
         // The original serves public open-source projects: public repositories are welcome.
         public_repositories: z.boolean().default(true),
       })
       .strict()
-      .default({ max_workers: 20, public_repositories: true }),
+      .default({ max_workers: 20, max_workers_per_owner: null, public_repositories: true }),
     pools: z.array(z.object({ labels: labelSet, ...target }).strict()).min(1),
     overrides: z
       .array(
@@ -61,6 +64,7 @@ const file = z
             id: entityId,
             name: z.string().optional(),
             max_workers: z.number().int().positive().nullable().optional(),
+            max_workers_per_owner: z.number().int().positive().nullable().optional(),
             staging: z.union([z.boolean(), z.array(repoName)]).default(false),
             repositories: repositoriesSchema.optional(),
             public_repositories: z.boolean().optional(),
@@ -82,6 +86,8 @@ export interface PoolTarget {
 export interface EntitySettings extends RepositoryAccess {
   /** `null` means unlimited. */
   maxWorkers: number | null;
+  /** Cap on the workers of this entity's installation owner, all its entities together. */
+  maxWorkersPerOwner: number | null;
   staging: boolean | string[];
   listed: boolean;
 }
@@ -89,6 +95,7 @@ export interface EntitySettings extends RepositoryAccess {
 interface EntityEntry {
   name?: string;
   maxWorkers?: number | null;
+  maxWorkersPerOwner?: number | null;
   staging: boolean | string[];
   repositories?: RepositoryRule;
   publicRepositories?: boolean;
@@ -99,6 +106,7 @@ export interface RunnersConfig {
   /** Start-up warnings (deprecated options), one line each; the entry points log them. */
   warnings: string[];
   defaultMaxWorkers: number | null;
+  defaultMaxWorkersPerOwner: number | null;
   defaultPublicRepositories: boolean;
   pools: (PoolTarget & { labels: string[] })[];
   overrides: (PoolTarget & { entity: number; repository?: string; labels: string[] })[];
@@ -186,6 +194,7 @@ export function parseRunnersConfig(text: string, source: string): RunnersConfig 
     entities.set(e.id, {
       name: e.name,
       maxWorkers: e.max_workers,
+      maxWorkersPerOwner: e.max_workers_per_owner,
       staging: e.staging,
       repositories: e.repositories && repositoryRule(e.repositories),
       publicRepositories: e.public_repositories,
@@ -197,6 +206,7 @@ export function parseRunnersConfig(text: string, source: string): RunnersConfig 
     allowlist: f.allowlist,
     warnings: deprecationWarnings(data, source),
     defaultMaxWorkers: f.defaults.max_workers,
+    defaultMaxWorkersPerOwner: f.defaults.max_workers_per_owner,
     defaultPublicRepositories: f.defaults.public_repositories,
     pools: f.pools,
     overrides: f.overrides,
@@ -247,6 +257,8 @@ export function entitySettings(config: RunnersConfig, entityId: number): EntityS
   const e = config.entities.get(entityId);
   return {
     maxWorkers: e?.maxWorkers === undefined ? config.defaultMaxWorkers : e.maxWorkers,
+    maxWorkersPerOwner:
+      e?.maxWorkersPerOwner === undefined ? config.defaultMaxWorkersPerOwner : e.maxWorkersPerOwner,
     staging: e?.staging ?? false,
     listed: e !== undefined,
     ...(e?.repositories ? { repositories: e.repositories } : {}),

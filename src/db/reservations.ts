@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { Db } from './client.js';
-import { lockBoard, lockEntities, withTransaction } from './tx.js';
+import { lockBoard, lockEntities, lockOwners, withTransaction } from './tx.js';
 
 /** A pool of one board with jobs no worker covers yet. */
 export interface PoolDeficit {
@@ -10,6 +10,8 @@ export interface PoolDeficit {
   entityName: string;
   entityType: 'Organization' | 'User';
   repoFullName: string;
+  /** The installation owner's login, lower case (`max_workers_per_owner` counts its workers). */
+  owner: string;
   installationId: number;
   image: string;
   pending: number;
@@ -78,6 +80,10 @@ interface DeficitRow {
   available: number;
 }
 
+/** The owner (login, lower case) of a worker row aliased `w`: the org, or the repository's owner. */
+export const WORKER_OWNER = `lower(case when w.entity_type = 'User'
+  then split_part(w.repo_full_name, '/', 1) else w.entity_name end)`;
+
 /** Pools of `board` whose demand (pending + running jobs) exceeds supply (active workers). */
 export async function boardDeficits(
   client: PoolClient | Db['$client'],
@@ -97,6 +103,7 @@ export async function boardDeficits(
         entityName: r.entity_name,
         entityType: r.entity_type,
         repoFullName: r.repo_full_name,
+        owner: r.repo_full_name.split('/')[0]!.toLowerCase(),
         installationId: Number(r.installation_id),
         image: r.k8s_image,
         pending: r.pending,
@@ -121,11 +128,20 @@ export interface ReservePlan {
     pools: PoolDeficit[],
     entityActive: Map<number, number>,
     activeOnBoard: Map<number, number>,
-  ): { grants: Map<string, number>; waiting: Map<string, WaitReason> };
+    history: ServiceHistory,
+  ): { grants: Map<string, number>; waiting: Map<string, WaitReason>; turnOrder?: number[] };
   name(): string;
 }
 
-export type WaitReason = 'entity_at_cap' | 'no_capacity';
+/** What fair turns and the owner cap need, read under the locks. */
+export interface ServiceHistory {
+  /** When each entity last got a worker on this board (ms); absent: never (or pruned). */
+  lastServed: Map<number, number>;
+  /** Active workers on every board per owner of the pools' entities. */
+  ownerActive: Map<string, number>;
+}
+
+export type WaitReason = 'entity_at_cap' | 'owner_at_cap' | 'no_capacity';
 
 export interface ReserveResult {
   free: number;
@@ -133,6 +149,8 @@ export interface ReserveResult {
   reserved: NewWorker[];
   /** Pools left with uncovered jobs after this pass, and why. */
   waiting: Map<string, WaitReason>;
+  /** Waiting entities in the order they get the next slots (empty when nobody waits a turn). */
+  turnOrder: number[];
 }
 
 const allWaiting = (pools: PoolDeficit[]) =>
@@ -159,13 +177,18 @@ export function reserveWorkers(
     const free = plan.freeSlots(boardWorkers.rows.map((r) => r.pod_name));
     if (free === 0) {
       const pools = await boardDeficits(client, board, 1);
-      return { free, pools, reserved: [], waiting: allWaiting(pools) };
+      return { free, pools, reserved: [], waiting: allWaiting(pools), turnOrder: [] };
     }
     const pools = await boardDeficits(client, board, Math.min(free, maxPerPass));
-    if (pools.length === 0) return { free, pools, reserved: [], waiting: new Map() };
+    if (pools.length === 0) return { free, pools, reserved: [], waiting: new Map(), turnOrder: [] };
 
     const entityIds = [...new Set(pools.map((p) => p.entityId))];
+    const owners = [...new Set(pools.map((p) => p.owner))];
+    // Owners before entities (the order every reservation takes them), so that two boards'
+    // passes cannot both take an owner's last worker.
+    await lockOwners(client, schema, owners);
     await lockEntities(client, entityIds);
+    const history = await serviceHistory(client, board, entityIds, owners);
     const totals = await client.query<{ entity_id: string; active: number }>(
       `select entity_id, count(*)::int as active from workers
        where entity_id = any($1::bigint[]) and status in ('pending', 'running') group by entity_id`,
@@ -176,13 +199,15 @@ export function reserveWorkers(
     for (const r of boardWorkers.rows) {
       activeOnBoard.set(Number(r.entity_id), (activeOnBoard.get(Number(r.entity_id)) ?? 0) + 1);
     }
-    const { grants, waiting } = plan.decide(
+    const decision = plan.decide(
       Math.min(free, maxPerPass),
       pools,
       entityActive,
       activeOnBoard,
+      history,
     );
 
+    const { grants, waiting } = decision;
     const reserved: NewWorker[] = [];
     for (const pool of pools) {
       const count = grants.get(pool.key) ?? 0;
@@ -191,8 +216,36 @@ export function reserveWorkers(
       }
     }
     if (reserved.length > 0) await insertWorkers(client, board, reserved);
-    return { free, pools, reserved, waiting };
+    return { free, pools, reserved, waiting, turnOrder: decision.turnOrder ?? [] };
   });
+}
+
+/**
+ * Last service per entity on the board (its newest worker row there, whatever became of it) and
+ * active workers per owner. Both read under the locks, so they cannot move under the decision.
+ */
+export async function serviceHistory(
+  client: PoolClient | Db['$client'],
+  board: string,
+  entityIds: readonly number[],
+  owners: readonly string[],
+): Promise<ServiceHistory> {
+  const served = await client.query<{ entity_id: string; at: Date | null }>(
+    `select e as entity_id,
+       (select max(created_at) from workers where k8s_pool = $1 and entity_id = e) as at
+     from unnest($2::bigint[]) e`,
+    [board, entityIds],
+  );
+  const lastServed = new Map<number, number>();
+  for (const r of served.rows) if (r.at) lastServed.set(Number(r.entity_id), r.at.getTime());
+  const active = await client.query<{ owner: string; active: number }>(
+    `select ${WORKER_OWNER} as owner, count(*)::int as active from workers w
+     where w.status in ('pending', 'running') and ${WORKER_OWNER} = any($1::text[])
+     group by 1`,
+    [owners],
+  );
+  const ownerActive = new Map(active.rows.map((r) => [r.owner, r.active]));
+  return { lastServed, ownerActive };
 }
 
 async function insertWorkers(

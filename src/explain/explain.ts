@@ -26,6 +26,16 @@ export interface ExplainInput {
   poolWorkers: { podName: string; status: JobStatus; podCreatedAt: Date | null }[];
   /** Active workers of the entity on every board, and its max_workers (null: unlimited). */
   entity: { active: number; cap: number | null };
+  /**
+   * The installation owner (login, lower case): active workers of all its entities on every
+   * board, and the entity's max_workers_per_owner (null: unlimited). Absent: not looked up.
+   */
+  owner?: { name: string; active: number; cap: number | null };
+  /**
+   * Fair turns on the board: the other entities with pending jobs there that were served less
+   * recently than this job's entity (they get the next free slots first), least recent first.
+   */
+  turn?: { ahead: string[]; lastServedAt: Date | null };
   drain: { reason: string | null; drainedAt: Date } | null;
   /** Undefined: no worker leader is publishing the cluster. */
   snapshot: ClusterSnapshot | undefined;
@@ -45,6 +55,8 @@ export type ReasonCode =
   | 'covered'
   | 'board_drained'
   | 'entity_at_cap'
+  | 'owner_at_cap'
+  | 'turn'
   | 'cluster_unknown'
   | 'no_nodes'
   | 'no_free_node'
@@ -177,14 +189,25 @@ function blockers(input: ExplainInput): Reason[] {
       details: { board: job.board, reason: input.drain.reason, drainedAt: input.drain.drainedAt },
     });
   }
-  const capRoom = entity.cap === null ? Infinity : entity.cap - entity.active;
-  if (capRoom <= 0) {
+  const owner = input.owner;
+  const ownerRoom = !owner || owner.cap === null ? Infinity : owner.cap - owner.active;
+  const capRoom = Math.min(entity.cap === null ? Infinity : entity.cap - entity.active, ownerRoom);
+  if (entity.cap !== null && entity.cap - entity.active <= 0) {
     out.push({
       code: 'entity_at_cap',
       kind: 'blocker',
       message: `${job.entityName} is at max_workers ${entity.cap}: ${plural(entity.active, 'worker')} active across all boards.`,
       hint: 'A place frees when one of its runners finishes; raise max_workers in RUNNERS_CONFIG if the cap is wrong.',
       details: { active: entity.active, cap: entity.cap },
+    });
+  }
+  if (owner && ownerRoom <= 0) {
+    out.push({
+      code: 'owner_at_cap',
+      kind: 'blocker',
+      message: `owner ${owner.name} is at max_workers_per_owner (${owner.active} of ${owner.cap}): the runners of all its repositories count together.`,
+      hint: `A place frees when one of ${owner.name}'s runners finishes; raise max_workers_per_owner in RUNNERS_CONFIG if the cap is wrong.`,
+      details: { ...owner },
     });
   }
   let free = Infinity;
@@ -207,6 +230,16 @@ function blockers(input: ExplainInput): Reason[] {
         details: { board: job.board },
       });
     } else if (view.free === 0) {
+      const turn = input.turn;
+      if (turn && turn.ahead.length > 0) {
+        out.push({
+          code: 'turn',
+          kind: 'blocker',
+          message: `its entity had the last slot on board ${job.board}; next turn after ${turn.ahead.join(', ')}.`,
+          hint: 'Entities take turns on a full board: the next free slot goes to the waiting entity served least recently there.',
+          details: { ahead: turn.ahead, lastServedAt: turn.lastServedAt?.toISOString() ?? null },
+        });
+      }
       const busy = view.busyNodes.map((n) => `${n.name} (${n.pods.join(', ')})`).join('; ');
       const down = view.unavailableNodes.map((n) => `${n.name}: ${n.why}`).join('; ');
       out.push({
@@ -222,7 +255,7 @@ function blockers(input: ExplainInput): Reason[] {
     const room =
       free <= capRoom
         ? `${plural(free, 'free slot')}`
-        : `${plural(capRoom, 'place')} under max_workers`;
+        : `${plural(capRoom, 'place')} under ${ownerRoom === capRoom ? 'max_workers_per_owner' : 'max_workers'}`;
     out.push({
       code: 'jobs_ahead',
       kind: 'blocker',

@@ -3,7 +3,7 @@ import { entitySettings, type RunnersConfig } from '../config/runners.js';
 import type { Db } from '../db/client.js';
 import { drainedBoards } from '../db/drains.js';
 import { jobCoverage } from '../db/jobs.js';
-import { AVAILABLE_WORKER } from '../db/reservations.js';
+import { AVAILABLE_WORKER, WORKER_OWNER } from '../db/reservations.js';
 import { toWorker } from '../db/workers.js';
 import { jobIds } from '../queues/registry.js';
 import { readLastErrors, readSnapshot, type CacheRedis } from './cluster-cache.js';
@@ -66,7 +66,8 @@ async function explainInput(
   now: Date,
 ): Promise<Omit<ExplainInput, 'job'>> {
   const q = deps.db.$client;
-  const [coverage, pool, entity, board, drains, snapshot, lastErrors, provisioning] =
+  const ownerName = job.repoFullName.split('/')[0]!.toLowerCase();
+  const [coverage, pool, entity, board, drains, snapshot, lastErrors, provisioning, owner, served] =
     await Promise.all([
       jobCoverage(deps.db, job.jobId),
       q.query<{ pod_name: string; status: JobStatus; pod_created_at: Date | null }>(
@@ -90,7 +91,26 @@ async function explainInput(
       deps.provision
         ? provisioningState(deps.provision, deps.redis, job.jobId)
         : Promise.resolve(undefined),
+      q.query<{ active: number }>(
+        `select count(*)::int as active from workers w
+         where w.status in ('pending', 'running') and ${WORKER_OWNER} = $1`,
+        [ownerName],
+      ),
+      // Entities waiting on the board and when each last got a worker there (as allocate.ts).
+      q.query<{ entity_id: string; entity_name: string; at: Date | null }>(
+        `select e.entity_id, e.entity_name,
+           (select max(created_at) from workers w where w.k8s_pool = $1 and w.entity_id = e.entity_id) as at
+         from (select distinct on (entity_id) entity_id, entity_name from jobs
+               where k8s_pool = $1 and status = 'pending' order by entity_id, created_at desc) e`,
+        [job.board],
+      ),
     ]);
+  const servedAt = (r: { at: Date | null } | undefined) => r?.at?.getTime() ?? -Infinity;
+  const mine = served.rows.find((r) => Number(r.entity_id) === job.entityId);
+  const ahead = served.rows
+    .filter((r) => Number(r.entity_id) !== job.entityId && servedAt(r) < servedAt(mine))
+    .sort((a, b) => servedAt(a) - servedAt(b) || 0)
+    .map((r) => r.entity_name);
   const drain = drains.find((d) => d.board === job.board);
   return {
     now,
@@ -104,6 +124,12 @@ async function explainInput(
       active: entity.rows[0]?.active ?? 0,
       cap: entitySettings(deps.runners, job.entityId).maxWorkers,
     },
+    owner: {
+      name: ownerName,
+      active: owner.rows[0]?.active ?? 0,
+      cap: entitySettings(deps.runners, job.entityId).maxWorkersPerOwner,
+    },
+    turn: { ahead, lastServedAt: mine?.at ?? null },
     drain: drain ? { reason: drain.reason, drainedAt: drain.drainedAt } : null,
     snapshot,
     activeOnBoard: board.rows.map((r) => r.pod_name),

@@ -45,23 +45,29 @@ export function createBoardPasses(deps: PassDeps): BoardPasses {
     const capacity = await deps.cluster.capacity(board);
     const result = await reserveWorkers(deps.db, deps.schema, board, {
       freeSlots: (active) => (drained ? 0 : freeSlots(capacity, active)),
-      decide: (free, pools, entityActive, activeOnBoard) => {
+      decide: (free, pools, entityActive, activeOnBoard, history) => {
         const loads = new Map(
-          pools.map((p) => [
-            p.entityId,
-            {
-              active: entityActive.get(p.entityId) ?? 0,
-              cap: entitySettings(deps.runners, p.entityId).maxWorkers,
-              activeOnBoard: activeOnBoard.get(p.entityId) ?? 0,
-            },
-          ]),
+          pools.map((p) => {
+            const settings = entitySettings(deps.runners, p.entityId);
+            return [
+              p.entityId,
+              {
+                active: entityActive.get(p.entityId) ?? 0,
+                cap: settings.maxWorkers,
+                activeOnBoard: activeOnBoard.get(p.entityId) ?? 0,
+                lastServedAt: history.lastServed.get(p.entityId) ?? null,
+                owner: p.owner,
+                ownerCap: settings.maxWorkersPerOwner,
+              },
+            ];
+          }),
         );
         const demand = pools.map((p) => ({
           key: p.key,
           entityId: p.entityId,
           uncovered: p.uncovered.map((u) => u.queuedAt),
         }));
-        return allocate(free, demand, loads);
+        return allocate(free, demand, loads, history.ownerActive);
       },
       name: () => workerName(deps.namePrefix),
     });

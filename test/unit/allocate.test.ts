@@ -67,6 +67,57 @@ describe('allocate', () => {
     expect(a.waiting.get('one')).toBe('no_capacity');
   });
 
+  it('gives the next slot to the entity served least recently on the board, not the older job', () => {
+    // Entity 1 queued 500 jobs before entity 2's first; entity 1 got the board's last slot.
+    const many = Array.from({ length: 500 }, (_, i) => i);
+    const pools = [pool('big', 1, many), pool('first', 2, [1000])];
+    const a = allocate(
+      1,
+      pools,
+      new Map([
+        [1, { ...load(0, null), lastServedAt: 5000 }],
+        [2, { ...load(0, null), lastServedAt: null }],
+      ]),
+    );
+    expect([...a.grants.keys()]).toEqual(['first']);
+    expect(a.turnOrder).toEqual([1]);
+    // Served long ago beats served recently, whatever the queue times.
+    const b = allocate(
+      2,
+      [pool('x', 1, [1, 2]), pool('y', 2, [50]), pool('z', 3, [60])],
+      new Map([
+        [1, { ...load(0, null), lastServedAt: 3000 }],
+        [2, { ...load(0, null), lastServedAt: 2000 }],
+        [3, { ...load(0, null), lastServedAt: 1000 }],
+      ]),
+    );
+    expect(Object.fromEntries(b.grants)).toEqual({ z: 1, y: 1 });
+    expect(b.turnOrder).toEqual([1]);
+  });
+
+  it('caps an owner across its entities (max_workers_per_owner)', () => {
+    const owned = (active: number, ownerCap: number | null) => ({
+      ...load(active, 20),
+      owner: 'alice',
+      ownerCap,
+    });
+    const pools = [pool('r1', 1, [1, 2, 3]), pool('r2', 2, [4, 5, 6]), pool('bob', 3, [7])];
+    const a = allocate(
+      10,
+      pools,
+      new Map([
+        [1, owned(1, 4)],
+        [2, owned(1, 4)],
+        [3, { ...load(0, 20), owner: 'bob', ownerCap: 4 }],
+      ]),
+      new Map([['alice', 2]]),
+    );
+    expect((a.grants.get('r1') ?? 0) + (a.grants.get('r2') ?? 0)).toBe(2);
+    expect(a.grants.get('bob')).toBe(1);
+    expect(a.waiting.get('r1')).toBe('owner_at_cap');
+    expect(a.waiting.get('r2')).toBe('owner_at_cap');
+  });
+
   it('serves the entity with fewest workers on the board first, then the oldest job', () => {
     const pools = [pool('busy', 1, [1]), pool('idle', 2, [5]), pool('idle-too', 3, [4])];
     const a = allocate(

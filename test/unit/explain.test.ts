@@ -190,6 +190,35 @@ describe('explainJob: blockers of an uncovered job', () => {
     ]);
   });
 
+  it('owner at max_workers_per_owner, counting all its repositories', () => {
+    const i = input({ owner: { name: 'alice', active: 4, cap: 4 } });
+    expect(codes(i, 'blocker')).toEqual(['owner_at_cap']);
+    expect(explainJob(i).summary).toBe(
+      'Waiting: owner alice is at max_workers_per_owner (4 of 4): the runners of all its repositories count together.',
+    );
+    expect(codes(input({ owner: { name: 'alice', active: 3, cap: 4 } }), 'blocker')).toEqual([
+      'should_start',
+    ]);
+    expect(codes(input({ owner: { name: 'alice', active: 9, cap: null } }), 'blocker')).toEqual([
+      'should_start',
+    ]);
+  });
+
+  it('full board: names the entities whose turn comes first', () => {
+    const full = snapshot([node('n1', ['p1']), node('n2', ['p2'])]);
+    const i = input({
+      snapshot: full,
+      turn: { ahead: ['pytorch', 'llvm'], lastServedAt: T0 },
+    });
+    expect(codes(i, 'blocker')).toEqual(['turn', 'no_free_node']);
+    expect(explainJob(i).summary).toBe(
+      'Waiting: its entity had the last slot on board b1; next turn after pytorch, llvm. (and 1 more reason)',
+    );
+    // Its turn is next: only the full board blocks it.
+    const next = input({ snapshot: full, turn: { ahead: [], lastServedAt: null } });
+    expect(codes(next, 'blocker')).toEqual(['no_free_node']);
+  });
+
   it('no free node: slots all taken, busy nodes named with their pods, unavailable nodes with why', () => {
     const i = input({
       snapshot: snapshot([

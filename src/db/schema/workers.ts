@@ -41,6 +41,8 @@ export const workers = pgTable(
       .on(t.entityId)
       .where(sql`${t.status} in ('pending', 'running')`),
     index('workers_history_idx').on(t.createdAt),
+    // Fair turns: when each entity last got a worker on a board (its newest row there).
+    index('workers_served_idx').on(t.k8sPool, t.entityId, t.createdAt),
     index('workers_finished_idx')
       .on(t.completedAt)
       .where(sql`${t.status} in ('completed', 'failed')`),

@@ -7,4 +7,5 @@ CREATE TABLE "audit_log" (
 	"detail" jsonb
 );
 --> statement-breakpoint
-CREATE INDEX "audit_log_at_idx" ON "audit_log" USING btree ("at");
+CREATE INDEX "audit_log_at_idx" ON "audit_log" USING btree ("at");--> statement-breakpoint
+CREATE INDEX "workers_served_idx" ON "workers" USING btree ("k8s_pool","entity_id","created_at");
