@@ -90,7 +90,7 @@ const schema = z.object({
     .number()
     .int()
     .positive()
-    .default(64 * 1024 * 1024),
+    .default(32 * 1024 * 1024),
 });
 
 type Raw = z.infer<typeof schema>;

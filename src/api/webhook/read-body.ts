@@ -92,7 +92,6 @@ export function readSignedBody(req: IncomingMessage, o: ReadOptions): Promise<Si
     req.on('data', onData);
     req.once('error', reject);
     req.once('end', () => {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
       const got = Buffer.from(o.signature);
       // As the library: an empty body or no secret cannot carry a valid signature.
       const verified =
@@ -101,6 +100,14 @@ export function readSignedBody(req: IncomingMessage, o: ReadOptions): Promise<Si
           const want = Buffer.from(`sha256=${h.digest('hex')}`);
           return want.length === got.length && timingSafeEqual(want, got);
         });
+      // Only a verified body is joined into one buffer: a forged one is dropped as it stands,
+      // without a second copy of it in memory.
+      const body = !verified
+        ? Buffer.alloc(0)
+        : chunks.length === 1
+          ? chunks[0]!
+          : Buffer.concat(chunks, total);
+      chunks.length = 0;
       resolve({ body, verified });
     });
   });
