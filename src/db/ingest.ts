@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { Db } from './client.js';
+import { withClient } from './tx.js';
 import type { DeliveryOutcome } from './schema/deliveries.js';
 
 export type JobAction = 'queued' | 'in_progress' | 'completed';
@@ -252,23 +253,10 @@ export async function applyDeliveries(db: Db, records: DeliveryRecord[]): Promis
   });
   const unique = records.filter((r, i) => firstIndex.get(r.deliveryId) === i);
 
-  const client = await db.$client.connect();
-  // The pool listens for errors only on idle clients: one that loses its backend while checked
-  // out (PostgreSQL restarting, pg_terminate_backend) would emit 'error' with no listener and
-  // crash the process. Noted here, and the client is released with it so the pool drops it.
-  let lost: Error | undefined;
-  const onError = (err: Error) => (lost ??= err);
-  client.on('error', onError);
-  let rows;
-  try {
-    rows = (await execute(client, records, unique)).rows;
-  } catch (err) {
-    lost ??= err instanceof Error ? err : new Error(String(err));
-    throw err;
-  } finally {
-    client.off('error', onError);
-    client.release(lost);
-  }
+  const rows = await withClient(
+    db,
+    async (client) => (await execute(client, records, unique)).rows,
+  );
   const jobs = new Map<number, { inserted: boolean; status: string }>();
   const deliveries = new Map<string, { redelivery: boolean; outcome: DeliveryOutcome }>();
   for (const row of rows) {

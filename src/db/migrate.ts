@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type { Db } from './client.js';
+import { withClient } from './tx.js';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -10,9 +11,8 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.m
  * from two processes at once: a session advisory lock, held on one connection, serialises them.
  */
 export async function runMigrations(db: Db, schemaName: string): Promise<void> {
-  const client = await db.$client.connect();
   const lockKey = `migrate:${schemaName}`;
-  try {
+  await withClient(db, async (client) => {
     await client.query('select pg_advisory_lock(2, hashtext($1))', [lockKey]);
     try {
       await client.query(`create schema if not exists "${schemaName}"`);
@@ -25,7 +25,5 @@ export async function runMigrations(db: Db, schemaName: string): Promise<void> {
     } finally {
       await client.query('select pg_advisory_unlock(2, hashtext($1))', [lockKey]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }

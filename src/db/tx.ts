@@ -1,23 +1,42 @@
 import type { PoolClient } from 'pg';
 import type { Db } from './client.js';
 
-/** Runs `fn` in one transaction on one pooled connection; rolls back if it throws. */
-export async function withTransaction<T>(
-  db: Db,
-  fn: (client: PoolClient) => Promise<T>,
-): Promise<T> {
+/**
+ * Runs `fn` on one connection checked out of the pool. The pool listens for errors only on idle
+ * clients: one that loses its backend while checked out (PostgreSQL restarting,
+ * pg_terminate_backend) would emit 'error' with no listener and crash the process. Here the error
+ * is noted, the pending query rejects, and the client is released with it so the pool drops it.
+ */
+export async function withClient<T>(db: Db, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await db.$client.connect();
+  let lost: Error | undefined;
+  const onError = (err: Error) => (lost ??= err);
+  client.on('error', onError);
   try {
-    await client.query('begin');
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
+    return await fn(client);
   } catch (err) {
-    await client.query('rollback').catch(() => undefined);
+    // A connection whose query failed may be lost or mid-transaction: never back into the pool.
+    lost ??= err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
+}
+
+/** Runs `fn` in one transaction on one pooled connection; rolls back if it throws. */
+export function withTransaction<T>(db: Db, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return withClient(db, async (client) => {
+    await client.query('begin');
+    try {
+      const result = await fn(client);
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    }
+  });
 }
 
 /**

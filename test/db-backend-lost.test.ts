@@ -57,3 +57,29 @@ it('survives its checked-out backend being terminated (PostgreSQL restarting), a
   expect(await applyDeliveries(pg.db, [record('lost-2')])).toHaveLength(1);
   expect(pg.db.$client.totalCount).toBeLessThanOrEqual(5);
 });
+
+it('a transaction whose backend is terminated between queries rejects, and the next one works', async () => {
+  const { withTransaction } = await import('../src/db/tx.js');
+  const killer = await pg.db.$client.connect();
+  try {
+    const outcome = withTransaction(pg.db, async (client) => {
+      const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      await killer.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      // The checked-out client now sees its socket close while no query runs: the 'error' event
+      // that, unlistened, crashes the process.
+      await new Promise((r) => setTimeout(r, 200));
+      await client.query('select 1');
+      return 'committed';
+    }).then(
+      (v) => v,
+      (err: Error) => err.message,
+    );
+    expect(await outcome).toMatch(/terminat|not queryable|ended/i);
+    const { rows } = await withTransaction(pg.db, (c) =>
+      c.query<{ one: number }>('select 1 as one'),
+    );
+    expect(rows[0]?.one).toBe(1);
+  } finally {
+    killer.release();
+  }
+});
