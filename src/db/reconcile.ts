@@ -22,6 +22,7 @@ export async function takeStaleJobs(
   db: Db,
   staleSeconds: number,
   limit: number,
+  now: Date = new Date(),
 ): Promise<StaleJob[]> {
   const { rows } = await db.$client.query<{
     job_id: string;
@@ -31,19 +32,19 @@ export async function takeStaleJobs(
     entity_type: 'Organization' | 'User';
     k8s_pool: string;
   }>(
-    `update jobs set status_checked_at = now()
+    `update jobs set status_checked_at = $3::timestamptz
      where job_id in (
        select job_id from jobs
        where status in ('pending', 'running')
-         and last_webhook_at < now() - make_interval(secs => $1)
-         and (status_checked_at is null or status_checked_at < now() - make_interval(secs => $1))
+         and last_webhook_at < $3::timestamptz - make_interval(secs => $1)
+         and (status_checked_at is null or status_checked_at < $3::timestamptz - make_interval(secs => $1))
          and not (status = 'running' and exists (
            select 1 from workers w where w.pod_name = jobs.runner_name and w.status = 'running'))
        order by status_checked_at nulls first, last_webhook_at
        limit $2
        for update skip locked)
      returning job_id, status, repo_full_name, installation_id, entity_type, k8s_pool`,
-    [staleSeconds, limit],
+    [staleSeconds, limit, now],
   );
   return rows.map((r) => ({
     jobId: Number(r.job_id),

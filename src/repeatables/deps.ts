@@ -25,8 +25,12 @@ export interface ReconcileDeps {
   log: Logger;
   /** Pass durations, outcomes and counts (rise_reconcile_*). */
   metrics?: Pick<Metrics, 'reconcile' | 'errors'>;
+  /** The clock passes decide ages by (ms since the epoch); tests move it instead of sleeping. */
   now?: () => number;
 }
+
+/** The time a pass decides by: the injected clock, else the system's. */
+export const nowMs = (deps: Pick<ReconcileDeps, 'now'>): number => (deps.now ?? Date.now)();
 
 /**
  * How long something may look inconsistent before a pass acts on it: a reserved worker waiting for

@@ -1,7 +1,7 @@
 import { advanceJob, failJob, takeStaleJobs, type StaleJob } from '../db/reconcile.js';
 import { PermanentError } from '../errors.js';
 import { describeGitHubError } from '../github/errors.js';
-import { counter, type Counts, type ReconcileDeps } from './deps.js';
+import { counter, nowMs, type Counts, type ReconcileDeps } from './deps.js';
 
 /** Runs `f` over `items` with at most `n` in flight. */
 export async function eachLimited<T>(
@@ -24,13 +24,14 @@ export async function eachLimited<T>(
  * gone quiet, no GitHub call.
  */
 export async function reconcileJobStatus(
-  deps: Pick<ReconcileDeps, 'db' | 'github' | 'config' | 'log'>,
+  deps: Pick<ReconcileDeps, 'db' | 'github' | 'config' | 'log' | 'now'>,
 ): Promise<Counts> {
   const { counts, add } = counter();
   const stale = await takeStaleJobs(
     deps.db,
     deps.config.timings.jobStatusStaleSeconds,
     deps.config.reconcileBatch,
+    new Date(nowMs(deps)),
   );
   add('checked', stale.length);
   await eachLimited(stale, 8, async (job: StaleJob) => {

@@ -1,7 +1,7 @@
 import { workersByName } from '../db/reconcile.js';
 import { podStatus } from '../kube/pod-status.js';
 import { isOurPod } from '../kube/constants.js';
-import { counter, settleMs, type Counts, type ReconcileDeps } from './deps.js';
+import { counter, nowMs, settleMs, type Counts, type ReconcileDeps } from './deps.js';
 
 /**
  * Finished runner pods stay POD_DELETE_GRACE_SECONDS so their logs and events can be read, then go
@@ -10,10 +10,10 @@ import { counter, settleMs, type Counts, type ReconcileDeps } from './deps.js';
  * still active is applied to it first, so deleting the pod never loses how its worker ended.
  */
 export async function reconcilePodCleanup(
-  deps: Pick<ReconcileDeps, 'db' | 'kube' | 'cluster' | 'follower' | 'config' | 'log'>,
+  deps: Pick<ReconcileDeps, 'db' | 'kube' | 'cluster' | 'follower' | 'config' | 'log' | 'now'>,
 ): Promise<Counts> {
   const { counts, add } = counter();
-  const now = Date.now();
+  const now = nowMs(deps);
   const cached = deps.cluster.pods();
   const pods = (
     cached.length > 0 ? cached : await deps.kube.listPods(deps.kube.runnerSelector)

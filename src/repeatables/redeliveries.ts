@@ -2,7 +2,7 @@ import { redisKeys } from '../queues/keys.js';
 import { readState, receivedDeliveries, writeState } from '../db/reconcile.js';
 import type { AppKind, HookDelivery } from '../github/client.js';
 import { describeGitHubError } from '../github/errors.js';
-import { counter, type Counts, type ReconcileDeps } from './deps.js';
+import { counter, nowMs, type Counts, type ReconcileDeps } from './deps.js';
 
 const MAX_PAGES = 10;
 const FIRST_RUN_WINDOW_MS = 24 * 3600 * 1000;
@@ -16,10 +16,10 @@ const ok = (d: HookDelivery) => d.statusCode >= 200 && d.statusCode < 300;
  * was handled.
  */
 export async function reconcileRedeliveries(
-  deps: Pick<ReconcileDeps, 'db' | 'github' | 'redis' | 'config' | 'log'>,
+  deps: Pick<ReconcileDeps, 'db' | 'github' | 'redis' | 'config' | 'log' | 'now'>,
 ): Promise<Counts> {
   const { counts, add } = counter();
-  const now = Date.now();
+  const now = nowMs(deps);
   for (const app of ['org', 'personal'] as AppKind[]) {
     if (!deps.config.apps[app]) continue;
     const key = `deliveries:${app}`;

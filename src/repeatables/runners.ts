@@ -12,7 +12,7 @@ import type { GitHubRunner } from '../github/client.js';
 import { describeGitHubError } from '../github/errors.js';
 import { isOurPod } from '../kube/constants.js';
 import { workerScope } from '../provisioning/scope.js';
-import { counter, type Counts, type ReconcileDeps } from './deps.js';
+import { counter, nowMs, type Counts, type ReconcileDeps } from './deps.js';
 import { replaceWorker, type HealthReason } from './remedy.js';
 
 const CLEANUP_LOOKBACK_MS = 6 * 3600 * 1000;
@@ -32,12 +32,12 @@ const scopeKey = (s: Pick<RunnerScopeRow, 'entityType' | 'entityName' | 'repoFul
 export async function reconcileRunners(
   deps: Pick<
     ReconcileDeps,
-    'db' | 'github' | 'kube' | 'cluster' | 'queues' | 'redis' | 'config' | 'log'
+    'db' | 'github' | 'kube' | 'cluster' | 'queues' | 'redis' | 'config' | 'log' | 'now'
   >,
 ): Promise<Counts> {
   const { counts, add } = counter();
   const t = deps.config.timings;
-  const now = Date.now();
+  const now = nowMs(deps);
   const pods = new Map<string, V1Pod>(
     deps.cluster
       .pods()

@@ -3,7 +3,7 @@ import { enqueueCreateRunners } from '../queues/producers.js';
 import { jobIds } from '../queues/registry.js';
 import { podStatus } from '../kube/pod-status.js';
 import { isOurPod } from '../kube/constants.js';
-import { counter, settleMs, type Counts, type ReconcileDeps } from './deps.js';
+import { counter, nowMs, settleMs, type Counts, type ReconcileDeps } from './deps.js';
 import { replaceWorker } from './remedy.js';
 
 const LIVE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
@@ -17,7 +17,7 @@ const LIVE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-ch
 export async function reconcileWorkerPods(
   deps: Pick<
     ReconcileDeps,
-    'db' | 'github' | 'kube' | 'cluster' | 'queues' | 'follower' | 'config' | 'log'
+    'db' | 'github' | 'kube' | 'cluster' | 'queues' | 'follower' | 'config' | 'log' | 'now'
   >,
 ): Promise<Counts> {
   const { counts, add } = counter();
@@ -61,7 +61,7 @@ export async function reconcileWorkerPods(
         if (r === 'replaced') add('orphaned');
         continue;
       }
-      if (Date.now() - w.createdAt.getTime() < settleMs(deps.config)) continue;
+      if (nowMs(deps) - w.createdAt.getTime() < settleMs(deps.config)) continue;
       const job = await deps.queues.runners.getJob(jobIds.createRunner(w.podName));
       const state = job ? await job.getState() : 'missing';
       if (LIVE.has(state)) continue;

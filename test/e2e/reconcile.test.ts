@@ -23,7 +23,13 @@ async function start(opts: SystemOptions = {}) {
 }
 const pass = (s: TestSystem, task: Parameters<TestSystem['pass']>[0]) => s.pass(task);
 const workers = (s: TestSystem) => s.query('select * from workers order by created_at');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Just past the system's timings (test/helpers/system.ts): the clock is moved past them.
+const STALE_MS = 61_000; // jobStatusStaleSeconds 60
+const REGISTRATION_MS = 121_000; // runnerRegistrationTimeoutSeconds 120
+const PENDING_MS = 601_000; // podPendingTimeoutSeconds 600
+const IDLE_MS = 601_000; // runnerIdleTimeoutSeconds 600
+const GRACE_MS = 21_601_000; // podDeleteGraceSeconds 21600
+const RETENTION_MS = 91 * 24 * 3600 * 1000; // retentionDays 90
 
 describe('schedulers', () => {
   it('declares one job scheduler per task and removes ones no longer declared', async () => {
@@ -44,21 +50,21 @@ describe('schedulers', () => {
 
 describe('job status', () => {
   it('completes a job whose completed webhook was dropped', async () => {
-    const s = await start({ timings: { jobStatusStaleSeconds: 0.2 } });
+    const s = await start();
     const { repo } = org(s.sim, 'acme');
     s.sim.github.faults.dropWebhooks({ event: 'workflow_job', action: 'completed', count: 1 });
     const job = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 30 });
     await waitFor(() => s.sim.github.getJob(job.id)?.status === 'completed', {
       what: 'GitHub says completed',
     });
-    await sleep(300);
+    s.clock.advance(STALE_MS);
     expect((await jobRow(s, job.id)).status).toBe('running');
     expect(await pass(s, 'job-status')).toMatchObject({ checked: 1, completed: 1 });
     expect(await jobRow(s, job.id)).toMatchObject({ status: 'completed', conclusion: 'success' });
   });
 
   it('does not ask GitHub about a running job whose runner pod is running, only once it ended', async () => {
-    const s = await start({ timings: { jobStatusStaleSeconds: 0.2 } });
+    const s = await start();
     const { repo } = org(s.sim, 'acme');
     s.sim.github.faults.dropWebhooks({ event: 'workflow_job', action: 'completed', count: 1 });
     const job = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 1_500 });
@@ -66,7 +72,7 @@ describe('job status', () => {
     await waitFor(async () => (await workers(s)).some((w) => w.status === 'running'), {
       what: 'worker running',
     });
-    await sleep(300);
+    s.clock.advance(STALE_MS);
     const JOB_ROUTE = 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}';
     expect(await pass(s, 'job-status')).toEqual({ checked: 0 });
     expect(s.sim.github.calls().byRoute[JOB_ROUTE]).toBeUndefined();
@@ -74,13 +80,13 @@ describe('job status', () => {
     await waitFor(async () => (await workers(s)).every((w) => w.status === 'completed'), {
       what: 'worker completed',
     });
-    await sleep(300);
+    s.clock.advance(STALE_MS);
     expect(await pass(s, 'job-status')).toMatchObject({ checked: 1, completed: 1 });
     expect(s.sim.github.calls().byRoute[JOB_ROUTE]).toBe(1);
   });
 
   it('fails a job GitHub no longer knows, and one whose installation is gone; no calls when nothing is stale', async () => {
-    const s = await start({ timings: { jobStatusStaleSeconds: 0.2 }, sim: { nodes: [] } });
+    const s = await start({ sim: { nodes: [] } });
     const a = org(s.sim, 'acme');
     const b = org(s.sim, 'gone');
     const ja = s.sim.github.queueJob({ repo: a.repo, labels: LABELS });
@@ -90,7 +96,7 @@ describe('job status', () => {
     const JOB_ROUTE = 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}';
     expect(await pass(s, 'job-status')).toEqual({ checked: 0 });
     expect(s.sim.github.calls().byRoute[JOB_ROUTE]).toBeUndefined();
-    await sleep(300);
+    s.clock.advance(STALE_MS);
     s.sim.github.state.jobs.delete(ja.id);
     s.sim.github.deleteInstallation(b.installation.id);
     expect(await pass(s, 'job-status')).toMatchObject({ checked: 2, failed: 2 });
@@ -184,12 +190,13 @@ describe('workers follow pods (the backstop for the watch)', () => {
 
 describe('runner health', () => {
   it('replaces a runner that never registers, and the job still runs', async () => {
-    const s = await start({ timings: { runnerRegistrationTimeoutSeconds: 0.3 } });
+    const s = await start();
     const { repo } = org(s.sim, 'acme');
     s.sim.actions.faults.neverRegister({ count: 1 });
     const job = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 20 });
     await waitFor(async () => (await workers(s))[0]?.status === 'running', { what: 'pod running' });
-    await sleep(400);
+    expect(await pass(s, 'runners')).not.toHaveProperty('runner_never_registered');
+    s.clock.advance(REGISTRATION_MS);
     expect(await pass(s, 'runners')).toMatchObject({ runner_never_registered: 1 });
     await waitForJob(s, job.id, 'completed');
     const ws = await workers(s);
@@ -202,12 +209,13 @@ describe('runner health', () => {
   });
 
   it('replaces a pod stuck Pending', async () => {
-    const s = await start({ timings: { podPendingTimeoutSeconds: 0.3 } });
+    const s = await start();
     const { repo } = org(s.sim, 'acme');
     s.sim.kube.control.holdPods({ count: 1 });
     const job = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 20 });
     await waitFor(async () => (await workers(s))[0]?.pod_created_at, { what: 'pod created' });
-    await sleep(400);
+    expect(await pass(s, 'runners')).not.toHaveProperty('pod_stuck_pending');
+    s.clock.advance(PENDING_MS);
     expect(await pass(s, 'runners')).toMatchObject({ pod_stuck_pending: 1 });
     await waitForJob(s, job.id, 'completed');
     expect((await workers(s))[0].failure_info).toMatchObject({
@@ -217,9 +225,7 @@ describe('runner health', () => {
   });
 
   it('removes a runner left idle (its job was cancelled before it started)', async () => {
-    const s = await start({
-      timings: { runnerRegistrationTimeoutSeconds: 0.1, runnerIdleTimeoutSeconds: 0.3 },
-    });
+    const s = await start();
     const { repo } = org(s.sim, 'acme');
     s.sim.kube.control.holdPods({ count: 1 });
     const job = s.sim.github.queueJob({ repo, labels: LABELS });
@@ -230,7 +236,9 @@ describe('runner health', () => {
     await waitFor(() => s.sim.github.listRunners().some((r) => r.status === 'online'), {
       what: 'runner online',
     });
-    await sleep(400);
+    s.clock.advance(REGISTRATION_MS);
+    expect(await pass(s, 'runners')).not.toHaveProperty('runner_idle');
+    s.clock.advance(IDLE_MS - REGISTRATION_MS);
     expect(await pass(s, 'runners')).toMatchObject({ runner_idle: 1 });
     expect(s.sim.github.listRunners()).toHaveLength(0);
     expect((await workers(s))[0]).toMatchObject({
@@ -336,12 +344,12 @@ describe('pod clean-up', () => {
   });
 
   it('deletes finished pods after POD_DELETE_GRACE_SECONDS; the worker row does not change', async () => {
-    const s = await start({ timings: { podDeleteGraceSeconds: 0.2 } });
+    const s = await start();
     const { repo } = org(s.sim, 'acme');
     const job = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 20 });
     await waitForJob(s, job.id, 'completed');
     await waitFor(async () => (await workers(s))[0]?.status === 'completed');
-    await sleep(300);
+    s.clock.advance(GRACE_MS);
     expect(await pass(s, 'pod-cleanup')).toMatchObject({ finished_pods_deleted: 1 });
     expect(s.sim.kube.state.list('Pod')).toHaveLength(0);
     expect(s.sim.kube.state.list('Secret')).toHaveLength(0);
@@ -399,5 +407,17 @@ describe('retention', () => {
     await pass(s, 'retention');
     expect(await jobRow(s, 1)).toBeUndefined();
     expect((await jobRow(s, job.id)).status).toBe('pending');
+  });
+
+  it('deletes a finished job once the clock has passed RETENTION_DAYS since it ended', async () => {
+    const s = await start();
+    const { repo } = org(s.sim, 'acme');
+    const job = s.sim.github.queueJob({ repo, labels: LABELS, durationMs: 20 });
+    await waitForJob(s, job.id, 'completed');
+    await waitFor(async () => (await workers(s))[0]?.status === 'completed');
+    expect(await pass(s, 'retention')).toMatchObject({ jobs: 0, workers: 0 });
+    s.clock.advance(RETENTION_MS);
+    expect(await pass(s, 'retention')).toMatchObject({ jobs: 1, workers: 1 });
+    expect(await jobRow(s, job.id)).toBeUndefined();
   });
 });

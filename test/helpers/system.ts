@@ -40,6 +40,23 @@ export interface SystemOptions {
 }
 
 /**
+ * The clock the in-process workers' reconciliation decides ages by: the system's time plus an
+ * offset that only grows, so a test moves it past a timeout instead of sleeping through it.
+ * Everything else (BullMQ delays, leases, the simulator) keeps the real time.
+ */
+export function testClock() {
+  let offsetMs = 0;
+  return {
+    now: () => Date.now() + offsetMs,
+    /** Moves the clock forward by `ms`. */
+    advance(ms: number): void {
+      if (ms < 0) throw new Error('the test clock only moves forward');
+      offsetMs += ms;
+    },
+  };
+}
+
+/**
  * The whole system on one machine: the simulator, the real web app and worker app(s), a fresh
  * PostgreSQL schema and Redis prefix. GitHub and Kubernetes are reached only over HTTP.
  */
@@ -100,6 +117,7 @@ export async function startSystem(opts: SystemOptions = {}) {
     apps,
     resilience: { backoffMs: 20, retries: opts.githubRetries ?? 3 },
   });
+  const clock = testClock();
   const workers: WorkerApp[] = [];
   const startWorker = async () => {
     const jobOptions = {
@@ -114,6 +132,7 @@ export async function startSystem(opts: SystemOptions = {}) {
       kubeConfig,
       log,
       jobOptions,
+      now: clock.now,
     });
     workers.push(app);
     return app;
@@ -134,6 +153,7 @@ export async function startSystem(opts: SystemOptions = {}) {
     runners,
     github,
     kube,
+    clock,
     workers,
     startWorker,
     /** A real `src/worker.ts` process, configured like production through its environment. */
