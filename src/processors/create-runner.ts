@@ -8,6 +8,7 @@ import {
   type RunnersConfig,
 } from '../config/runners.js';
 import type { Db } from '../db/client.js';
+import { releaseIfUnneeded } from '../db/reservations.js';
 import {
   failPendingJobs,
   finishWorker,
@@ -135,6 +136,11 @@ export function createRunnerProcessor(deps: CreateRunnerDeps) {
     ) {
       await recordRunnerCreated(deps.db, w.podName, null, true);
       return { outcome: 'exists' };
+    }
+    // Demand may have vanished since the reservation (a cancelled job): mint nothing for it.
+    if (await releaseIfUnneeded(deps.db, w.podName)) {
+      ctx.log.info({ runnerName: w.podName, board: w.board }, 'no uncovered demand: released');
+      return { outcome: 'released' };
     }
     try {
       const jit = await mintJit(deps, w);
