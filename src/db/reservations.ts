@@ -278,3 +278,24 @@ async function insertWorkers(
     ],
   );
 }
+
+/**
+ * Gives back a reserved worker whose pool no longer needs it (its jobs were cancelled or taken by
+ * other runners): deleted while it has no pod and no runner yet, when the pool's pending jobs are
+ * no more than its other available workers. True when released; nothing was minted for it, and
+ * the entity's turn on the board is as if it had not been served.
+ */
+export async function releaseIfUnneeded(db: Db, podName: string): Promise<boolean> {
+  const { rowCount } = await db.$client.query(
+    `delete from workers x
+     where x.pod_name = $1 and x.status = 'pending' and x.pod_created_at is null
+       and x.runner_id is null
+       and (select count(*) from jobs j where j.k8s_pool = x.k8s_pool and j.entity_id = x.entity_id
+              and j.job_labels = x.job_labels and j.status = 'pending')
+         <= (select count(*) from workers w where w.k8s_pool = x.k8s_pool
+              and w.entity_id = x.entity_id and w.job_labels = x.job_labels
+              and w.pod_name <> x.pod_name and ${AVAILABLE_WORKER})`,
+    [podName],
+  );
+  return (rowCount ?? 0) > 0;
+}

@@ -3,6 +3,7 @@ import { DelayedError } from 'bullmq';
 import { runnerGroupPolicy } from '../config/repo-access.js';
 import { entitySettings, resolvePool, type RunnersConfig } from '../config/runners.js';
 import type { Db } from '../db/client.js';
+import { releaseIfUnneeded } from '../db/reservations.js';
 import {
   failPendingJobs,
   finishWorker,
@@ -130,6 +131,11 @@ export function createRunnerProcessor(deps: CreateRunnerDeps) {
     ) {
       await recordRunnerCreated(deps.db, w.podName, null, true);
       return { outcome: 'exists' };
+    }
+    // Demand may have vanished since the reservation (a cancelled job): mint nothing for it.
+    if (await releaseIfUnneeded(deps.db, w.podName)) {
+      ctx.log.info({ runnerName: w.podName, board: w.board }, 'no uncovered demand: released');
+      return { outcome: 'released' };
     }
     // The image (and pod options) come from the runners config as it is now, never from the
     // stored row: a row written by a tampered delivery or an old config cannot pick the image.
