@@ -16,15 +16,15 @@ export interface BoardHistory {
 // started stops waiting when it finished (cancelled), and a pending one waits still.
 const WAITING_SQL = `
 with s as (
-  select generate_series(now() - $1::interval, now(), $2::interval) as at
+  select generate_series($3::timestamptz - $1::interval, $3::timestamptz, $2::interval) as at
 ), j as (
   select k8s_pool, coalesce(queued_at, created_at) as since,
     coalesce(started_at, completed_at,
       case when status = 'pending' then 'infinity'::timestamptz else updated_at end) as until
   from jobs
   where status = 'pending'
-    or (created_at > now() - $1::interval - interval '7 days'
-      and coalesce(started_at, completed_at, updated_at) > now() - $1::interval)
+    or (created_at > $3::timestamptz - $1::interval - interval '7 days'
+      and coalesce(started_at, completed_at, updated_at) > $3::timestamptz - $1::interval)
 )
 select j.k8s_pool, s.at, count(*)::int as jobs
 from s join j on j.since <= s.at and j.until > s.at
@@ -36,7 +36,7 @@ select k8s_pool, date_bin($2::interval, started_at, timestamptz '2000-01-01') as
     order by extract(epoch from started_at - coalesce(queued_at, created_at))) as p,
   count(*)::int as jobs
 from jobs
-where started_at > now() - $1::interval and created_at > now() - $1::interval - interval '7 days'
+where started_at > $3::timestamptz - $1::interval and created_at > $3::timestamptz - $1::interval - interval '7 days'
 group by 1, 2
 order by 1, 2`;
 
@@ -51,14 +51,16 @@ export async function loadBoardHistory(
     db.$client.query<{ k8s_pool: string; at: Date; jobs: number }>(WAITING_SQL, [
       window,
       `${WAITING_STEP_MINUTES} minutes`,
+      now,
     ]),
     db.$client.query<{ k8s_pool: string; at: Date; p: number[]; jobs: number }>(QUEUE_TIME_SQL, [
       window,
       `${QUEUE_TIME_BUCKET_MINUTES} minutes`,
+      now,
     ]),
     db.$client.query<{ at: Date }>(
-      'select generate_series(now() - $1::interval, now(), $2::interval) as at',
-      [window, `${WAITING_STEP_MINUTES} minutes`],
+      'select generate_series($3::timestamptz - $1::interval, $3::timestamptz, $2::interval) as at',
+      [window, `${WAITING_STEP_MINUTES} minutes`, now],
     ),
   ]);
   const boards = new Map<string, BoardHistory>();

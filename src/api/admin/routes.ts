@@ -5,6 +5,7 @@ import type { CacheRedis } from '../../explain/cluster-cache.js';
 import { loadHistory } from '../../explain/history.js';
 import { loadJobReport, type ReportDeps } from '../../explain/job-report.js';
 import { loadUsage } from '../../explain/usage.js';
+import { usageJson } from '../../explain/usage-json.js';
 import type { OperatorAuth } from '../auth.js';
 import { historyPage } from '../pages/history-page.js';
 import { jobPage } from '../pages/job-page.js';
@@ -36,7 +37,7 @@ export function operatorRouter(deps: OperatorDeps): Router {
 
   const usage = async (req: Request, res: Response) => {
     const result = await loadUsage(deps, now());
-    if (wantsJson(req)) return void json(res, result);
+    if (wantsJson(req)) return void json(res, usageJson(result));
     sendPage(res, 200, usagePage(result));
   };
   router.get(['/usage', '/usage.json'], guard, usage);

@@ -42,6 +42,13 @@ input, button { font: inherit; padding: .2em .5em; }
 .pager { display: flex; gap: 1em; align-items: center; }
 .login { max-width: 24em; margin: 4em auto; }
 .login input { width: 100%; margin: .4em 0 .8em; }
+.charts { display: flex; flex-wrap: wrap; gap: .5em 1.5em; }
+svg.chart { flex: 1 1 420px; max-width: 560px; height: auto; }
+.chart text { fill: var(--muted); font-size: 11px; } .chart .axis line { stroke: var(--line); }
+.l-waiting { --c: var(--running); } .l-p50 { --c: var(--completed); } .l-p90 { --c: var(--pending); }
+.l-p99 { --c: var(--failed); } .chart g polyline, .chart g line { stroke: var(--c, var(--line)); }
+.chart g circle { fill: var(--c); }
+.pool h3, .board-charts h3 { font-size: 1em; margin: 1.2em 0 .3em; }
 `;
 
 /** Our pages load nothing from elsewhere and run no script: the CSP says so. */

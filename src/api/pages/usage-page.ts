@@ -2,6 +2,7 @@ import type { Usage, UsageBoard, UsagePool } from '../../explain/usage.js';
 import { ago, labels, status } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { renderPage } from './layout.js';
+import { activeLists, boardCharts } from './usage-lists-page.js';
 
 export const USAGE_REFRESH_SECONDS = 10;
 
@@ -77,6 +78,7 @@ export function usagePage(u: Usage): string {
         ${u.boards.map(boardRow)}
       </tbody>
     </table>
+    ${boardCharts(u)}
     <h2>Pools</h2>
     <table id="pools">
       <thead>
@@ -110,6 +112,7 @@ export function usagePage(u: Usage): string {
               </tr>`
         }
       </tbody>
-    </table>`;
+    </table>
+    ${activeLists(u)}`;
   return renderPage({ title: 'Usage', body, refreshSeconds: USAGE_REFRESH_SECONDS });
 }
