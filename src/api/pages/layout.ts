@@ -22,12 +22,16 @@ h1 { font-size: 1.4em; margin: .2em 0 .6em; } h2 { font-size: 1.1em; margin: 1.6
 a { color: var(--running); }
 table { border-collapse: collapse; width: 100%; margin: .3em 0 1em; }
 th, td { border-bottom: 1px solid var(--line); padding: .3em .6em; text-align: left; vertical-align: top; }
-th { background: var(--head); font-weight: 600; white-space: nowrap; }
+th { background: var(--head); font-weight: 600; }
+/* Long labels, pod names and event messages wrap inside their cell instead of widening the page. */
+td { overflow-wrap: anywhere; } td.nowrap { white-space: nowrap; overflow-wrap: normal; }
+td.words { overflow-wrap: normal; } td.name { min-width: 8em; } td.labels { min-width: 12em; }
+td.n, th.n { padding-left: .3em; padding-right: .3em; } th.n { font-size: 12px; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 0 .5em; border-radius: 1em; font-size: 12px; font-weight: 600;
-  border: 1px solid currentColor; }
+  border: 1px solid currentColor; white-space: nowrap; overflow-wrap: normal; }
 .s-pending { color: var(--pending); } .s-running { color: var(--running); }
 .s-completed, .s-ok { color: var(--completed); } .s-failed, .s-error { color: var(--failed); }
 .s-warn, .s-drained { color: var(--pending); } .s-info, .s-other { color: var(--muted); }

@@ -75,8 +75,8 @@ export function lineChart(o: ChartOptions): SafeHtml {
       <text x="${PAD.left - 4}" y="${y(top / 2) + 4}" text-anchor="end">${fmt(top / 2, o.unit)}</text>
       <text x="${PAD.left - 4}" y="${H - PAD.bottom + 4}" text-anchor="end">0</text>
       ${ticks.map(
-        (t) =>
-          html`<text x="${x(t)}" y="${H - PAD.bottom + 14}" text-anchor="middle">${hhmm(t)}Z</text>`,
+        (t, i) =>
+          html`<text x="${x(t)}" y="${H - PAD.bottom + 14}" text-anchor="${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}">${hhmm(t)}Z</text>`,
       )}
     </g>
     ${lines}${legend}

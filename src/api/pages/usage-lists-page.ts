@@ -20,7 +20,7 @@ function jobRow(j: UsageJob, now: Date, withAttempts: boolean): SafeHtml {
       ${j.jobName ? html`<div class="muted">${j.jobName}</div>` : ''}</td>
     <td>${status(j.status)}</td>
     <td class="n" title="${when(since)}">${duration(now.getTime() - since.getTime())}</td>
-    <td>${labels(j.jobLabels)}</td>
+    <td class="labels">${labels(j.jobLabels)}</td>
     <td>${j.runnerName ? html`<code>${j.runnerName}</code>` : html`<span class="muted">—</span>`}</td>
     ${withAttempts ? html`<td>${attempts.length > 0 ? `${attempts.length}${last?.reason ? ` (${last.reason})` : ''}` : ''}</td>` : ''}
   </tr>`;

@@ -12,7 +12,7 @@ function boardRow(b: UsageBoard): SafeHtml {
   );
   const down = b.unavailableNodes.map((n) => html`<div><code>${n.name}</code>: ${n.why}</div>`);
   return html`<tr>
-    <td><code>${b.board}</code></td>
+    <td class="nowrap"><code>${b.board}</code></td>
     <td class="n">${b.readyNodes}/${b.nodes}</td>
     <td class="n">${b.slots}</td>
     <td class="n">${b.busy}</td>
@@ -32,12 +32,12 @@ function poolRow(p: UsagePool): SafeHtml {
   const pods = Object.entries(p.pods).map(([k, n]) => html`<div>${n} × ${k}</div>`);
   const cap = p.maxWorkers === null ? '∞' : String(p.maxWorkers);
   return html`<tr>
-    <td>
+    <td class="name">
       ${p.entityName}
       <span class="muted">${p.entityType === 'User' ? 'repo' : 'org'} ${p.entityId}</span>
     </td>
-    <td>${labels(p.labels)}</td>
-    <td><code>${p.board}</code></td>
+    <td class="labels">${labels(p.labels)}</td>
+    <td class="nowrap"><code>${p.board}</code></td>
     <td class="n">${cell(p.jobs.pending, 's-pending')}</td>
     <td class="n">${cell(p.jobs.running, 's-running')}</td>
     <td class="n">${cell(p.jobs.completedLastHour, 's-completed')}</td>
@@ -48,7 +48,7 @@ function poolRow(p: UsagePool): SafeHtml {
     <td class="n">${cell(p.workers.failedLastHour, 's-failed')}</td>
     <td class="n">${cell(p.waiting, 's-warn')}</td>
     <td class="n">${p.entityActive}/${cap}</td>
-    <td>${pods}</td>
+    <td class="words">${pods}</td>
   </tr>`;
 }
 
