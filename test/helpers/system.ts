@@ -82,6 +82,7 @@ export async function startSystem(opts: SystemOptions = {}) {
     runnerRegistrationTimeoutSeconds: 120,
     podPendingTimeoutSeconds: 600,
     runnerIdleTimeoutSeconds: 600,
+    runnerSurplusIdleSeconds: 60,
     podDeleteGraceSeconds: 21600,
     podActiveDeadlineSeconds: 3600,
     retentionDays: 90,
