@@ -100,6 +100,7 @@ export async function startSystem(opts: SystemOptions = {}) {
     provisionConcurrency: 8,
     runnerConcurrency: 16,
     reconcileBatch: 100,
+    maxRunnerAttempts: 3,
     jobLockMs: 2_000,
     apps: {} as Config['apps'],
   };
