@@ -39,6 +39,7 @@ export interface WorkerAppDeps {
     | 'reconcileBatch'
     | 'apps'
     | 'jobLockMs'
+    | 'maxRunnerAttempts'
   >;
   runners: RunnersConfig;
   db: Db;
@@ -86,6 +87,7 @@ export async function startWorkerApp(deps: WorkerAppDeps): Promise<WorkerApp> {
     queues,
     namePrefix: config.names.runnerPrefix,
     isDrained: drainChecker(deps.db),
+    maxRunnerAttempts: config.maxRunnerAttempts,
     log,
   });
   const follower = createPodFollower({

@@ -73,6 +73,8 @@ const schema = z.object({
   RUNNER_REGISTRATION_TIMEOUT_SECONDS: seconds(120),
   POD_PENDING_TIMEOUT_SECONDS: seconds(600),
   RUNNER_IDLE_TIMEOUT_SECONDS: seconds(600),
+  RUNNER_SURPLUS_IDLE_SECONDS: seconds(60),
+  MAX_RUNNER_ATTEMPTS: z.coerce.number().int().positive().default(3),
   POD_DELETE_GRACE_SECONDS: seconds(21600),
   POD_ACTIVE_DEADLINE_SECONDS: z.coerce.number().int().positive().default(525600),
   JOB_STATUS_STALE_SECONDS: seconds(60),
@@ -132,6 +134,8 @@ export interface Config {
     runnerRegistrationTimeoutSeconds: number;
     podPendingTimeoutSeconds: number;
     runnerIdleTimeoutSeconds: number;
+    /** An idle runner whose pool has no pending job (its job was cancelled) goes after this. */
+    runnerSurplusIdleSeconds: number;
     podDeleteGraceSeconds: number;
     podActiveDeadlineSeconds: number;
     retentionDays: number;
@@ -142,6 +146,8 @@ export interface Config {
   };
   /** Most GitHub checks of one kind in one reconciliation pass. */
   reconcileBatch: number;
+  /** Runners that fail before their job starts, per job; then the job fails (MAX_RUNNER_ATTEMPTS). */
+  maxRunnerAttempts: number;
   provisionConcurrency: number;
   runnerConcurrency: number;
   httpTimeoutMs: number;
@@ -271,6 +277,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
       runnerRegistrationTimeoutSeconds: raw.RUNNER_REGISTRATION_TIMEOUT_SECONDS,
       podPendingTimeoutSeconds: raw.POD_PENDING_TIMEOUT_SECONDS,
       runnerIdleTimeoutSeconds: raw.RUNNER_IDLE_TIMEOUT_SECONDS,
+      runnerSurplusIdleSeconds: raw.RUNNER_SURPLUS_IDLE_SECONDS,
       podDeleteGraceSeconds: raw.POD_DELETE_GRACE_SECONDS,
       podActiveDeadlineSeconds: raw.POD_ACTIVE_DEADLINE_SECONDS,
       retentionDays: raw.RETENTION_DAYS,
@@ -278,6 +285,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
       runnerScanIntervalSeconds: raw.RUNNER_SCAN_INTERVAL_SECONDS,
     },
     reconcileBatch: raw.RECONCILE_BATCH,
+    maxRunnerAttempts: raw.MAX_RUNNER_ATTEMPTS,
     provisionConcurrency: raw.PROVISION_CONCURRENCY,
     runnerConcurrency: raw.RUNNER_CONCURRENCY,
     httpTimeoutMs: raw.HTTP_TIMEOUT_MS,

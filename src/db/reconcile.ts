@@ -123,6 +123,21 @@ export async function runnersThatTookJobs(db: Db, names: readonly string[]): Pro
   return new Set(rows.map((r) => r.runner_name));
 }
 
+/**
+ * Workers, among `names`, whose pool (board, entity and labels) still has a pending job they could
+ * take. An idle runner of any other pool is surplus: the demand it was made for is gone.
+ */
+export async function workersWithDemand(db: Db, names: readonly string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const { rows } = await db.$client.query<{ pod_name: string }>(
+    `select w.pod_name from workers w where w.pod_name = any($1::text[]) and exists (
+       select 1 from jobs j where j.status = 'pending' and j.k8s_pool = w.k8s_pool
+         and j.entity_id = w.entity_id and j.job_labels = w.job_labels)`,
+    [names],
+  );
+  return new Set(rows.map((r) => r.pod_name));
+}
+
 export interface RunnerScopeRow {
   entityId: number;
   entityName: string;

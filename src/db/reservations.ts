@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { failExhaustedJobs } from './attempts.js';
 import type { Db } from './client.js';
 import { lockBoard, lockEntities, lockOwners, withTransaction } from './tx.js';
 
@@ -131,6 +132,8 @@ export interface ReservePlan {
     history: ServiceHistory,
   ): { grants: Map<string, number>; waiting: Map<string, WaitReason>; turnOrder?: number[] };
   name(): string;
+  /** Pending jobs with this many failed runner attempts are failed instead of served. */
+  maxRunnerAttempts?: number;
 }
 
 /** What fair turns and the owner cap need, read under the locks. */
@@ -151,6 +154,8 @@ export interface ReserveResult {
   waiting: Map<string, WaitReason>;
   /** Waiting entities in the order they get the next slots (empty when nobody waits a turn). */
   turnOrder: number[];
+  /** Jobs failed by this pass: their runners failed MAX_RUNNER_ATTEMPTS times. */
+  exhausted: number[];
 }
 
 const allWaiting = (pools: PoolDeficit[]) =>
@@ -170,6 +175,9 @@ export function reserveWorkers(
 ): Promise<ReserveResult> {
   return withTransaction(db, async (client) => {
     await lockBoard(client, schema, board);
+    const exhausted = plan.maxRunnerAttempts
+      ? await failExhaustedJobs(client, board, plan.maxRunnerAttempts)
+      : [];
     const boardWorkers = await client.query<{ pod_name: string; entity_id: string }>(
       `select pod_name, entity_id from workers where k8s_pool = $1 and status in ('pending', 'running')`,
       [board],
@@ -177,10 +185,11 @@ export function reserveWorkers(
     const free = plan.freeSlots(boardWorkers.rows.map((r) => r.pod_name));
     if (free === 0) {
       const pools = await boardDeficits(client, board, 1);
-      return { free, pools, reserved: [], waiting: allWaiting(pools), turnOrder: [] };
+      return { free, pools, reserved: [], waiting: allWaiting(pools), turnOrder: [], exhausted };
     }
     const pools = await boardDeficits(client, board, Math.min(free, maxPerPass));
-    if (pools.length === 0) return { free, pools, reserved: [], waiting: new Map(), turnOrder: [] };
+    if (pools.length === 0)
+      return { free, pools, reserved: [], waiting: new Map(), turnOrder: [], exhausted };
 
     const entityIds = [...new Set(pools.map((p) => p.entityId))];
     const owners = [...new Set(pools.map((p) => p.owner))];
@@ -216,7 +225,7 @@ export function reserveWorkers(
       }
     }
     if (reserved.length > 0) await insertWorkers(client, board, reserved);
-    return { free, pools, reserved, waiting, turnOrder: decision.turnOrder ?? [] };
+    return { free, pools, reserved, waiting, turnOrder: decision.turnOrder ?? [], exhausted };
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { entitySettings, type RunnersConfig } from '../config/runners.js';
+import { runnerAttempts, type RunnerAttempt } from '../db/attempts.js';
 import type { Db } from '../db/client.js';
 import { drainedBoards } from '../db/drains.js';
 import { jobCoverage } from '../db/jobs.js';
@@ -30,6 +31,8 @@ export interface JobReport {
   job: JobView;
   deliveries: DeliveryView[];
   workers: WorkerView[];
+  /** Runners that failed before the job started (MAX_RUNNER_ATTEMPTS of them fail the job). */
+  attempts: RunnerAttempt[];
   timeline: TimelineEvent[];
   explanation: Explanation;
 }
@@ -148,7 +151,7 @@ export async function loadJobReport(
   const { rows } = await q.query<JobRowRaw>('select * from jobs where job_id = $1', [jobId]);
   if (!rows[0]) return undefined;
   const job = toJobView(rows[0]);
-  const [deliveries, workers] = await Promise.all([
+  const [deliveries, workers, attempts] = await Promise.all([
     q.query<DeliveryRowRaw>('select * from deliveries where job_id = $1 order by received_at', [
       jobId,
     ]),
@@ -156,6 +159,7 @@ export async function loadJobReport(
       `select * from workers where reserved_for_job_id = $1 or pod_name = $2 order by created_at`,
       [jobId, job.runnerName],
     ),
+    runnerAttempts(deps.db, [jobId]),
   ]);
   const deliveryViews = deliveries.rows.map(toDeliveryView);
   const workerViews = workers.rows.map(toWorker);
@@ -176,6 +180,7 @@ export async function loadJobReport(
     job,
     deliveries: deliveryViews,
     workers: workerViews,
+    attempts: attempts.get(jobId) ?? [],
     timeline: buildTimeline(job, deliveryViews, workerViews),
     explanation: explainJob({ ...base, job }),
   };

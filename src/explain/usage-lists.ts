@@ -1,4 +1,5 @@
 import { asc, inArray } from 'drizzle-orm';
+import { runnerAttempts, type RunnerAttempt } from '../db/attempts.js';
 import type { Db } from '../db/client.js';
 import { jobs, type JobRow } from '../db/schema/jobs.js';
 import { ACTIVE_STATUSES } from '../db/schema/status.js';
@@ -8,8 +9,8 @@ import type { ClusterSnapshot, SnapshotEvent } from '../queues/cache-values.js';
 /** Most active jobs and workers listed on /usage (the oldest first); the pool counts stay exact. */
 export const LIST_LIMIT = 500;
 
-/** An active job as its `jobs` row (drizzle's field names). */
-export type UsageJob = JobRow;
+/** An active job as its `jobs` row (drizzle's field names), with its failed runner attempts. */
+export type UsageJob = JobRow & { attempts: RunnerAttempt[] };
 
 /** An active worker as its `workers` row, with its pod as the cluster snapshot last saw it. */
 export type UsageWorker = WorkerRow & {
@@ -39,8 +40,12 @@ export async function loadActive(
       .limit(LIST_LIMIT),
   ]);
   const pods = new Map((snapshot?.pods ?? []).map((p) => [p.name, p]));
+  const attempts = await runnerAttempts(
+    db,
+    jobRows.map((j) => j.jobId),
+  );
   return {
-    jobs: jobRows,
+    jobs: jobRows.map((j) => ({ ...j, attempts: attempts.get(j.jobId) ?? [] })),
     workers: workerRows.map((w) => {
       const pod = pods.get(w.podName);
       return {

@@ -19,6 +19,8 @@ export interface PassDeps {
   namePrefix: string;
   /** Drained boards get no new workers (operators stop provisioning to them). */
   isDrained: (board: string) => Promise<boolean>;
+  /** A job whose runners failed this many times before it started is failed (MAX_RUNNER_ATTEMPTS). */
+  maxRunnerAttempts: number;
   log: Logger;
 }
 
@@ -70,7 +72,14 @@ export function createBoardPasses(deps: PassDeps): BoardPasses {
         return allocate(free, demand, loads, history.ownerActive);
       },
       name: () => workerName(deps.namePrefix),
+      maxRunnerAttempts: deps.maxRunnerAttempts,
     });
+    if (result.exhausted.length > 0) {
+      deps.log.warn(
+        { board, jobIds: result.exhausted, maxRunnerAttempts: deps.maxRunnerAttempts },
+        'jobs failed: their runners failed before starting them too many times',
+      );
+    }
     const reserved = result.reserved.map((w) => w.podName);
     // Committed before enqueueing: if this process dies in between, the sweep finds the
     // reserved workers without a pod and enqueues their creation.

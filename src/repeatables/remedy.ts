@@ -6,7 +6,7 @@ import { workerScope } from '../provisioning/scope.js';
 import type { ReconcileDeps } from './deps.js';
 
 export type HealthReason =
-  'runner_never_registered' | 'pod_stuck_pending' | 'runner_idle' | 'orphaned';
+  'runner_never_registered' | 'pod_stuck_pending' | 'runner_idle' | 'runner_surplus' | 'orphaned';
 
 /**
  * Replaces an unhealthy worker: its GitHub runner goes first (GitHub refuses to delete a busy

@@ -5,6 +5,7 @@ import {
   runnersThatTookJobs,
   scopesToScan,
   workersByName,
+  workersWithDemand,
   type RunnerScopeRow,
 } from '../db/reconcile.js';
 import type { WorkerRecord } from '../db/workers.js';
@@ -25,7 +26,8 @@ const scopeKey = (s: Pick<RunnerScopeRow, 'entityType' | 'entityName' | 'repoFul
  * Runner health and GitHub clean-up. Kubernetes alone tells a pod stuck Pending. For the rest,
  * each scope (an organization's runner group, or a repository) is listed once: a Running pod whose
  * runner never appeared after RUNNER_REGISTRATION_TIMEOUT_SECONDS, or an online runner idle past
- * RUNNER_IDLE_TIMEOUT_SECONDS, is replaced; runners of ours whose worker is finished or unknown are
+ * RUNNER_IDLE_TIMEOUT_SECONDS, is replaced; so is one idle past RUNNER_SURPLUS_IDLE_SECONDS whose
+ * pool has no pending job left (the job it was made for was cancelled); runners of ours whose worker is finished or unknown are
  * deleted (404 counts as done). Scopes with suspects are listed every pass; the others at most once
  * per RUNNER_SCAN_INTERVAL_SECONDS, so GitHub calls follow the work there is.
  */
@@ -73,14 +75,18 @@ export async function reconcileRunners(
     }
   }
 
-  // Running long enough that the runner must have registered, and not known to have taken a job.
+  // Running long enough that the runner must have registered or may be surplus, and not known
+  // to have taken a job.
+  const suspectAfterMs =
+    Math.min(t.runnerRegistrationTimeoutSeconds, t.runnerSurplusIdleSeconds) * 1000;
   const old = active.filter(
-    (w) =>
-      w.status === 'running' &&
-      w.runningAt &&
-      now - w.runningAt.getTime() > t.runnerRegistrationTimeoutSeconds * 1000,
+    (w) => w.status === 'running' && w.runningAt && now - w.runningAt.getTime() > suspectAfterMs,
   );
   const tookJobs = await runnersThatTookJobs(
+    deps.db,
+    old.map((w) => w.podName),
+  );
+  const withDemand = await workersWithDemand(
     deps.db,
     old.map((w) => w.podName),
   );
@@ -122,12 +128,16 @@ export async function reconcileRunners(
     for (const w of suspects.get(key) ?? []) {
       const r = byName.get(w.podName);
       const runningFor = now - (w.runningAt?.getTime() ?? now);
-      if (!r || r.status !== 'online')
-        await remedy(w, 'runner_never_registered', {
-          runningSeconds: Math.round(runningFor / 1000),
-        });
-      else if (!r.busy && runningFor > t.runnerIdleTimeoutSeconds * 1000)
-        await remedy(w, 'runner_idle', { idleSeconds: Math.round(runningFor / 1000) });
+      const seconds = Math.round(runningFor / 1000);
+      if (!r || r.status !== 'online') {
+        if (runningFor > t.runnerRegistrationTimeoutSeconds * 1000)
+          await remedy(w, 'runner_never_registered', { runningSeconds: seconds });
+      } else if (r.busy) continue;
+      else if (withDemand.has(w.podName)) {
+        if (runningFor > t.runnerIdleTimeoutSeconds * 1000)
+          await remedy(w, 'runner_idle', { idleSeconds: seconds });
+      } else if (runningFor > t.runnerSurplusIdleSeconds * 1000)
+        await remedy(w, 'runner_surplus', { idleSeconds: seconds });
     }
     // Fresh rows, not the list read at the start: a runner is minted only after its worker row exists.
     const workers = await workersByName(

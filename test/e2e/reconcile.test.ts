@@ -27,7 +27,6 @@ const workers = (s: TestSystem) => s.query('select * from workers order by creat
 const STALE_MS = 61_000; // jobStatusStaleSeconds 60
 const REGISTRATION_MS = 121_000; // runnerRegistrationTimeoutSeconds 120
 const PENDING_MS = 601_000; // podPendingTimeoutSeconds 600
-const IDLE_MS = 601_000; // runnerIdleTimeoutSeconds 600
 const GRACE_MS = 21_601_000; // podDeleteGraceSeconds 21600
 const RETENTION_MS = 91 * 24 * 3600 * 1000; // retentionDays 90
 
@@ -223,29 +222,7 @@ describe('runner health', () => {
       events: expect.any(Array),
     });
   });
-
-  it('removes a runner left idle (its job was cancelled before it started)', async () => {
-    const s = await start();
-    const { repo } = org(s.sim, 'acme');
-    s.sim.kube.control.holdPods({ count: 1 });
-    const job = s.sim.github.queueJob({ repo, labels: LABELS });
-    await waitFor(async () => (await workers(s))[0]?.pod_created_at, { what: 'pod created' });
-    s.sim.github.cancelJob(job.id);
-    await waitForJob(s, job.id, 'completed');
-    s.sim.kube.control.releaseHeldPods();
-    await waitFor(() => s.sim.github.listRunners().some((r) => r.status === 'online'), {
-      what: 'runner online',
-    });
-    s.clock.advance(REGISTRATION_MS);
-    expect(await pass(s, 'runners')).not.toHaveProperty('runner_idle');
-    s.clock.advance(IDLE_MS - REGISTRATION_MS);
-    expect(await pass(s, 'runners')).toMatchObject({ runner_idle: 1 });
-    expect(s.sim.github.listRunners()).toHaveLength(0);
-    expect((await workers(s))[0]).toMatchObject({
-      status: 'failed',
-      failure_info: { reason: 'runner_idle' },
-    });
-  });
+  // An idle runner's two timeouts (surplus and idle): test/e2e/surplus.test.ts.
 });
 
 describe('a worker being replaced', () => {

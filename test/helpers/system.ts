@@ -82,6 +82,7 @@ export async function startSystem(opts: SystemOptions = {}) {
     runnerRegistrationTimeoutSeconds: 120,
     podPendingTimeoutSeconds: 600,
     runnerIdleTimeoutSeconds: 600,
+    runnerSurplusIdleSeconds: 60,
     podDeleteGraceSeconds: 21600,
     podActiveDeadlineSeconds: 3600,
     retentionDays: 90,
@@ -99,6 +100,7 @@ export async function startSystem(opts: SystemOptions = {}) {
     provisionConcurrency: 8,
     runnerConcurrency: 16,
     reconcileBatch: 100,
+    maxRunnerAttempts: 3,
     jobLockMs: 2_000,
     apps: {} as Config['apps'],
   };

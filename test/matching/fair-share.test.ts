@@ -46,6 +46,7 @@ function passes(yaml: string, slots: Record<string, number>): BoardPasses {
     queues,
     namePrefix: 'rise-riscv-runner-test',
     isDrained: () => Promise.resolve(false),
+    maxRunnerAttempts: 3,
     log: createLogger({ level: 'silent' }),
   });
 }

@@ -81,6 +81,32 @@ export function jobPage(r: JobReport, now: Date): string {
         )}
       </tbody>
     </table>
+    <h2>Runner attempts</h2>
+    ${
+      r.attempts.length > 0
+        ? html`<table id="attempts">
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>pod / runner</th>
+                <th>reason</th>
+                <th>failed</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${r.attempts.map(
+                (a, i) =>
+                  html`<tr>
+                    <td>${i + 1}</td>
+                    <td><code>${a.pod}</code></td>
+                    <td class="s-warn">${a.reason}</td>
+                    <td>${when(a.at)}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : html`<p class="muted">No runner failed before starting this job.</p>`
+    }
     <h2>Workers</h2>
     ${
       r.workers.length > 0

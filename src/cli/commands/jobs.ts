@@ -98,6 +98,9 @@ export const job: Command = {
     for (const t of report.timeline)
       out.write(`  ${when(t.at)}  ${t.what}${t.detail ? `  (${t.detail})` : ''}\n`);
     if (j.failureInfo) out.write(`\nfailure_info ${JSON.stringify(j.failureInfo)}\n`);
+    if (report.attempts.length > 0) out.write('\nrunner attempts\n');
+    for (const [i, a] of report.attempts.entries())
+      out.write(`  ${i + 1}. ${a.at}  ${a.pod}  ${a.reason}\n`);
     for (const w of report.workers) {
       if (w.failureInfo)
         out.write(`\n${w.podName} failure_info ${JSON.stringify(w.failureInfo)}\n`);

@@ -46,6 +46,10 @@ export const workers = pgTable(
     index('workers_finished_idx')
       .on(t.completedAt)
       .where(sql`${t.status} in ('completed', 'failed')`),
+    // A job's runner attempts: its failed workers (MAX_RUNNER_ATTEMPTS is counted each pass).
+    index('workers_failed_job_idx')
+      .on(t.reservedForJobId)
+      .where(sql`${t.status} = 'failed'`),
     // Workers that just finished still cover their job until its webhooks arrive.
     index('workers_recently_done_idx')
       .on(t.k8sPool, t.completedAt)

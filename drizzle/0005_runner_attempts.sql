@@ -1,0 +1,1 @@
+CREATE INDEX "workers_failed_job_idx" ON "workers" USING btree ("reserved_for_job_id") WHERE "workers"."status" = 'failed';
