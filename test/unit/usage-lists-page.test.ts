@@ -1,6 +1,6 @@
 /**
- * The pool lists of /usage as pure rendering: the attempts column another change may add to job
- * entries shows only when some job has attempts, as "N (last reason)", escaped.
+ * The pool lists of /usage as pure rendering: the attempts column shows only when some job has
+ * failed runner attempts, as "N (last reason)", escaped.
  */
 import { describe, expect, it } from 'vitest';
 import type { UsageJob } from '../../src/explain/usage-lists.js';
@@ -46,6 +46,7 @@ const job = (jobId: number, extra: object = {}): UsageJob => ({
   completedAt: null,
   lastWebhookAt: at,
   statusCheckedAt: null,
+  attempts: [],
   ...extra,
 });
 const usage = (jobs: UsageJob[]): Usage => ({

@@ -4,16 +4,9 @@ import { ago, duration, labels, status, httpsLink, when } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { lineChart } from './svg-chart.js';
 
-/** Another change may add the attempts a job went through; shown when present. */
-type Attempt = { reason?: string | null; pod?: string | null; at?: Date | string | null };
-const attemptsOf = (j: UsageJob): Attempt[] | undefined => {
-  const a = (j as { attempts?: unknown }).attempts;
-  return Array.isArray(a) ? (a as Attempt[]) : undefined;
-};
-
 function jobRow(j: UsageJob, now: Date, withAttempts: boolean): SafeHtml {
   const since = j.queuedAt ?? j.createdAt;
-  const attempts = attemptsOf(j) ?? [];
+  const attempts = j.attempts;
   const last = attempts.at(-1);
   return html`<tr>
     <td>${httpsLink(j.htmlUrl, `${j.repoFullName}#${j.jobId}`)}
@@ -22,7 +15,7 @@ function jobRow(j: UsageJob, now: Date, withAttempts: boolean): SafeHtml {
     <td class="n" title="${when(since)}">${duration(now.getTime() - since.getTime())}</td>
     <td class="labels">${labels(j.jobLabels)}</td>
     <td>${j.runnerName ? html`<code>${j.runnerName}</code>` : html`<span class="muted">—</span>`}</td>
-    ${withAttempts ? html`<td>${attempts.length > 0 ? `${attempts.length}${last?.reason ? ` (${last.reason})` : ''}` : ''}</td>` : ''}
+    ${withAttempts ? html`<td>${attempts.length > 0 ? `${attempts.length}${last ? ` (${last.reason})` : ''}` : ''}</td>` : ''}
   </tr>`;
 }
 
@@ -45,7 +38,7 @@ function workerRow(w: UsageWorker, now: Date): SafeHtml {
 }
 
 function poolLists(p: UsagePool, jobs: UsageJob[], workers: UsageWorker[], now: Date): SafeHtml {
-  const withAttempts = jobs.some((j) => attemptsOf(j) !== undefined);
+  const withAttempts = jobs.some((j) => j.attempts.length > 0);
   return html`<section class="pool" data-entity="${p.entityId}" data-board="${p.board}">
     <h3>${p.entityName} · ${labels(p.labels)} · <code>${p.board}</code></h3>
     ${
