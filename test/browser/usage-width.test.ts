@@ -135,7 +135,6 @@ describe('/usage at 1280 px', { timeout: 60_000 }, () => {
     await expect(page.locator('svg.chart').count()).resolves.toBe(2 * BOARDS.length);
     const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     await screenshot(page, 'usage-1280');
-    await page.screenshot({ path: '/tmp/usage-1280.png', fullPage: true });
     expect(width).toBeLessThanOrEqual(1280);
     // The stylesheet applied (a CSP refusal would leave it unstyled and log an error).
     await expect(page.evaluate<number>('document.styleSheets.length')).resolves.toBe(1);

@@ -64,7 +64,7 @@ describe('activeLists', () => {
   it('no attempts column when no job entry has attempts', () => {
     const out = activeLists(usage([job(1), job(2)])).value;
     expect(out).toContain('acme/app#1');
-    expect(out).toMatch(/<td class="n" title="[^"]+">1m 30s<\/td>/);
+    expect(out).toMatch(/<td class="n nowrap" title="[^"]+">1m 30s<\/td>/);
     expect(out).not.toContain('<th>attempts</th>');
   });
 

@@ -12,7 +12,7 @@ function jobRow(j: UsageJob, now: Date, withAttempts: boolean): SafeHtml {
     <td>${httpsLink(j.htmlUrl, `${j.repoFullName}#${j.jobId}`)}
       ${j.jobName ? html`<div class="muted">${j.jobName}</div>` : ''}</td>
     <td>${status(j.status)}</td>
-    <td class="n" title="${when(since)}">${duration(now.getTime() - since.getTime())}</td>
+    <td class="n nowrap" title="${when(since)}">${duration(now.getTime() - since.getTime())}</td>
     <td class="labels">${labels(j.jobLabels)}</td>
     <td>${j.runnerName ? html`<code>${j.runnerName}</code>` : html`<span class="muted">—</span>`}</td>
     ${withAttempts ? html`<td>${attempts.length > 0 ? `${attempts.length}${last ? ` (${last.reason})` : ''}` : ''}</td>` : ''}
@@ -32,7 +32,7 @@ function workerRow(w: UsageWorker, now: Date): SafeHtml {
     <td><code>${w.podName}</code></td>
     <td>${node ? html`<code>${node}</code>` : html`<span class="muted">—</span>`}</td>
     <td>${status(w.status)} ${pod}</td>
-    <td class="n">${duration(now.getTime() - w.createdAt.getTime())}</td>
+    <td class="n nowrap">${duration(now.getTime() - w.createdAt.getTime())}</td>
     <td>${events.length > 0 ? events : html`<span class="muted">none</span>`}</td>
   </tr>`;
 }
