@@ -56,6 +56,11 @@ describe('job status', () => {
     await waitFor(() => s.sim.github.getJob(job.id)?.status === 'completed', {
       what: 'GitHub says completed',
     });
+    // Only a job whose runner has ended is asked about: wait for its worker to complete.
+    await waitForJob(s, job.id, 'running');
+    await waitFor(async () => (await workers(s)).some((w) => w.status === 'completed'), {
+      what: 'worker completed',
+    });
     s.clock.advance(STALE_MS);
     expect((await jobRow(s, job.id)).status).toBe('running');
     expect(await pass(s, 'job-status')).toMatchObject({ checked: 1, completed: 1 });
