@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Logger } from '../logger.js';
 import { errorHandler, notFound } from './errors.js';
 
@@ -6,7 +6,7 @@ export interface AppDeps {
   log: Logger;
   trustProxy?: boolean;
   /** Mounted in order; the webhook router must see the raw body, so no global body parser. */
-  routers: RequestHandler[];
+  routers: Router[];
 }
 
 export function createApp(deps: AppDeps): Express {

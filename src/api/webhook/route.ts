@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import type { RunnersConfig } from '../../config/runners.js';
 import type { DeliveryRecord } from '../../db/ingest.js';
 import type { Logger } from '../../logger.js';
@@ -60,7 +60,8 @@ function classify(
 }
 
 /** `POST /webhook` and `POST /`: verify, classify, record (or forward), answer. */
-export function webhookRouter(deps: WebhookDeps): RequestHandler {
+export function webhookRouter(deps: WebhookDeps): Router {
+  const router = express.Router();
   const budget = createInflightBudget(deps.inflightBytes ?? DEFAULT_INFLIGHT_BYTES);
   const secrets = deps.secrets.filter((s) => s !== '');
   // prom-client children per label set: one Map lookup per delivery instead of hashing labels.
@@ -231,19 +232,8 @@ export function webhookRouter(deps: WebhookDeps): RequestHandler {
     }
   }
 
-  // A plain middleware, not a Router with two routes: matching by hand skips a nested router's
-  // URL parsing, layer walk and method dispatch on every delivery. Same paths as Express would
-  // match (case-insensitive, trailing slash and query string ignored); errors still go to next.
-  return (req, res, next) => {
-    if (req.method !== 'POST' || !isWebhookPath(req.url)) return next();
-    handle(req, res).catch(next);
-  };
-}
-
-/** `/webhook` or `/`, as Express's non-strict, case-insensitive routing matches them. */
-export function isWebhookPath(url: string): boolean {
-  const q = url.indexOf('?');
-  let path = q < 0 ? url : url.slice(0, q);
-  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  return path === '/' || path.toLowerCase() === '/webhook';
+  const handler = (req: Request, res: Response) => handle(req, res);
+  router.post('/webhook', handler);
+  router.post('/', handler);
+  return router;
 }
