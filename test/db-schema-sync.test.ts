@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import drizzleConfig from '../drizzle.config.js';
 import { MIGRATIONS_FOLDER } from '../src/db/migrate.js';
 import * as schema from '../src/db/schema/index.js';
+import { jobs, workers } from '../src/db/schema/index.js';
 import { createTestDb, type TestDb } from './helpers/stores.js';
 
 /**
@@ -91,6 +92,65 @@ describe('schema and migrations', () => {
       expect((await readdir(out, { recursive: true })).sort()).toEqual(before);
     } finally {
       await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('raw SQL rows have the names and value kinds RawRow derives from the schema', async () => {
+    const at = new Date('2026-01-02T03:04:05Z');
+    const facts = { entityId: 7, entityName: 'acme', entityType: 'Organization' as const };
+    const pool = { installationId: 9, jobLabels: ['riscv'], k8sPool: 'b1', k8sImage: 'img' };
+    await store.db.insert(jobs).values({
+      jobId: 1,
+      ...facts,
+      ...pool,
+      repoFullName: 'acme/app',
+      htmlUrl: 'https://example.invalid/1',
+      runId: 2,
+      jobName: 'build',
+      runnerName: 'w1',
+      conclusion: 'success',
+      failureInfo: { reason: 'x' },
+      queuedAt: at,
+      startedAt: at,
+      completedAt: at,
+      statusCheckedAt: at,
+    });
+    await store.db.insert(workers).values({
+      podName: 'w1',
+      ...facts,
+      ...pool,
+      repoFullName: 'acme/app',
+      k8sNode: 'n1',
+      failureInfo: { reason: 'x' },
+      runnerId: 3,
+      reservedForJobId: 1,
+      podCreatedAt: at,
+      runningAt: at,
+      completedAt: at,
+    });
+    // What RawRow (src/db/raw.ts) says node-postgres returns for each kind of column.
+    const kind: Record<string, string> = {
+      PgBigInt53: 'string',
+      PgText: 'string',
+      PgInteger: 'number',
+      PgTimestamp: 'Date',
+      PgJsonb: 'object',
+    };
+    for (const table of [jobs, workers]) {
+      const config = getTableConfig(table);
+      const { rows } = await store.db.$client.query<Record<string, unknown>>(
+        `select * from ${config.name}`,
+      );
+      const row = rows[0]!;
+      expect(Object.keys(row).sort()).toEqual(config.columns.map((c) => c.name).sort());
+      for (const c of config.columns) {
+        const value = row[c.name];
+        const got = value instanceof Date ? 'Date' : typeof value;
+        expect({ column: `${config.name}.${c.name}`, kind: got }).toEqual({
+          column: `${config.name}.${c.name}`,
+          kind: kind[c.columnType] ?? c.columnType,
+        });
+      }
     }
   });
 });
