@@ -1,5 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { Db } from './client.js';
+import type { RawRow } from './raw.js';
+import type { jobs } from './schema/index.js';
 
 /** How a runner can fail before its job starts; each such failure is one attempt of the job. */
 export const ATTEMPT_REASONS = [
@@ -33,7 +35,9 @@ export async function runnerAttempts(
   jobIds: readonly number[],
 ): Promise<Map<number, RunnerAttempt[]>> {
   if (jobIds.length === 0) return new Map();
-  const { rows } = await db.$client.query<{ job_id: string; attempts: RunnerAttempt[] }>(
+  const { rows } = await db.$client.query<
+    Pick<RawRow<typeof jobs>, 'job_id'> & { attempts: RunnerAttempt[] }
+  >(
     `select w.reserved_for_job_id as job_id, ${ATTEMPTS_JSON} as attempts
      from workers w where w.reserved_for_job_id = any($1::bigint[]) and ${ATTEMPT}
      group by w.reserved_for_job_id`,
@@ -52,7 +56,7 @@ export async function failExhaustedJobs(
   board: string,
   maxAttempts: number,
 ): Promise<number[]> {
-  const { rows } = await client.query<{ job_id: string }>(
+  const { rows } = await client.query<Pick<RawRow<typeof jobs>, 'job_id'>>(
     `update jobs j set status = 'failed', updated_at = now(),
        failure_info = jsonb_build_object('reason', 'runner_attempts_exhausted',
          'message', a.n || ' runners failed before the job started', 'maxAttempts', $2::int,

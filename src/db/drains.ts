@@ -1,27 +1,21 @@
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { boardDrains } from './schema/index.js';
 
 export async function drainBoard(db: Db, board: string, reason: string | null): Promise<void> {
-  await db.$client.query(
-    `insert into board_drains (board, reason) values ($1, $2)
-     on conflict (board) do update set reason = excluded.reason`,
-    [board, reason],
-  );
+  await db
+    .insert(boardDrains)
+    .values({ board, reason })
+    .onConflictDoUpdate({ target: boardDrains.board, set: { reason: sql`excluded.reason` } });
 }
 
 export async function undrainBoard(db: Db, board: string): Promise<boolean> {
-  const { rowCount } = await db.$client.query('delete from board_drains where board = $1', [board]);
+  const { rowCount } = await db.delete(boardDrains).where(eq(boardDrains.board, board));
   return (rowCount ?? 0) > 0;
 }
 
-export async function drainedBoards(
-  db: Db,
-): Promise<{ board: string; reason: string | null; drainedAt: Date }[]> {
-  const { rows } = await db.$client.query<{
-    board: string;
-    reason: string | null;
-    drained_at: Date;
-  }>('select board, reason, drained_at from board_drains order by board');
-  return rows.map((r) => ({ board: r.board, reason: r.reason, drainedAt: r.drained_at }));
+export async function drainedBoards(db: Db): Promise<(typeof boardDrains.$inferSelect)[]> {
+  return db.select().from(boardDrains).orderBy(asc(boardDrains.board));
 }
 
 /** `isDrained` for the matching pass, read at most once a second per process. */

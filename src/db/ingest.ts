@@ -2,39 +2,42 @@ import type { PoolClient } from 'pg';
 import type { Db } from './client.js';
 import { withClient } from './tx.js';
 import type { DeliveryOutcome } from './schema/deliveries.js';
+import type { InstallationRow } from './schema/installations.js';
+import type { JobRow } from './schema/jobs.js';
 
 export type JobAction = 'queued' | 'in_progress' | 'completed';
 
-/** What a workflow_job delivery tells us about one job, already mapped to a board and image. */
-export interface JobFacts {
-  jobId: number;
-  entityId: number;
-  entityName: string;
-  entityType: 'Organization' | 'User';
-  repoFullName: string;
-  installationId: number;
+/**
+ * What a workflow_job delivery tells us about one job, already mapped to a board and image: the
+ * `jobs` columns a webhook fills, under the names the matcher uses for the pool columns.
+ */
+export type JobFacts = Pick<
+  JobRow,
+  | 'jobId'
+  | 'entityId'
+  | 'entityName'
+  | 'entityType'
+  | 'repoFullName'
+  | 'installationId'
+  | 'htmlUrl'
+  | 'runId'
+  | 'jobName'
+  | 'runnerName'
+  | 'conclusion'
+  | 'queuedAt'
+  | 'startedAt'
+  | 'completedAt'
+> & {
   /** Sorted, without duplicates. */
-  labels: string[];
-  board: string;
-  image: string;
-  htmlUrl: string | null;
-  runId: number | null;
-  jobName: string | null;
-  runnerName: string | null;
-  conclusion: string | null;
-  queuedAt: Date | null;
-  startedAt: Date | null;
-  completedAt: Date | null;
-}
+  labels: JobRow['jobLabels'];
+  board: JobRow['k8sPool'];
+  image: JobRow['k8sImage'];
+};
 
-export interface InstallationFacts {
-  installationId: number;
-  appId: number | null;
-  accountId: number;
-  accountLogin: string;
-  accountType: string;
-  state: string;
-}
+export type InstallationFacts = Pick<
+  InstallationRow,
+  'installationId' | 'appId' | 'accountId' | 'accountLogin' | 'accountType' | 'state'
+>;
 
 /**
  * One delivery, as recorded. Plain JSON-safe data (dates become strings through the spool), so
@@ -63,7 +66,7 @@ export interface ApplyResult {
   outcome: DeliveryOutcome;
 }
 
-const STATUS_OF: Record<JobAction, 'pending' | 'running' | 'completed'> = {
+const STATUS_OF: Record<JobAction, Exclude<JobRow['status'], 'failed'>> = {
   queued: 'pending',
   in_progress: 'running',
   completed: 'completed',
@@ -72,6 +75,11 @@ const RANK = { pending: 0, running: 1, completed: 2 } as const;
 
 const rank = (status: string) =>
   `(case ${status} when 'pending' then 0 when 'running' then 1 else 2 end)`;
+
+/** A row INGEST_SQL returns: a job it changed, or a delivery it recorded. */
+type IngestRow =
+  | { kind: 'j'; key: string; flag: boolean; value: JobRow['status'] }
+  | { kind: 'd'; key: string; flag: boolean; value: DeliveryOutcome };
 
 /**
  * One statement per batch: every delivery row and every job upsert, in one round trip and one
@@ -208,7 +216,7 @@ async function execute(client: PoolClient, records: DeliveryRecord[], unique: De
   const ops = [...mergeJobOps(unique).values()];
   const params = [...jobParams(ops), ...deliveryParams(unique)];
   if (installs.length === 0) {
-    return client.query<{ kind: string; key: string; flag: boolean; value: string }>({
+    return client.query<IngestRow>({
       name: 'ingest_v1',
       text: INGEST_SQL,
       values: params,
@@ -227,7 +235,7 @@ async function execute(client: PoolClient, records: DeliveryRecord[], unique: De
         i.state,
       ]);
     }
-    const result = await client.query<{ kind: string; key: string; flag: boolean; value: string }>({
+    const result = await client.query<IngestRow>({
       name: 'ingest_v1',
       text: INGEST_SQL,
       values: params,
@@ -261,7 +269,7 @@ export async function applyDeliveries(db: Db, records: DeliveryRecord[]): Promis
   const deliveries = new Map<string, { redelivery: boolean; outcome: DeliveryOutcome }>();
   for (const row of rows) {
     if (row.kind === 'j') jobs.set(Number(row.key), { inserted: row.flag, status: row.value });
-    else deliveries.set(row.key, { redelivery: row.flag, outcome: row.value as DeliveryOutcome });
+    else deliveries.set(row.key, { redelivery: row.flag, outcome: row.value });
   }
   return records.map((r, i) => {
     const d = deliveries.get(r.deliveryId);

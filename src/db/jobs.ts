@@ -1,12 +1,12 @@
+import { and, eq } from 'drizzle-orm';
 import type { Db } from './client.js';
+import type { RawRow } from './raw.js';
 import { AVAILABLE_WORKER } from './reservations.js';
+import { jobs, type JobRow } from './schema/index.js';
 
-export interface JobCoverage {
-  jobId: number;
-  status: string;
-  board: string;
-  entityId: number;
-  labels: string[];
+export interface JobCoverage extends Pick<JobRow, 'jobId' | 'status' | 'entityId'> {
+  board: JobRow['k8sPool'];
+  labels: JobRow['jobLabels'];
   /** `${entity_id}:${labels json}`, the pool key the scheduler uses. */
   poolKey: string;
   /** Pending jobs of the pool queued before this one. */
@@ -21,14 +21,13 @@ export interface JobCoverage {
  * ahead of it.
  */
 export async function jobCoverage(db: Db, jobId: number): Promise<JobCoverage | undefined> {
-  const { rows } = await db.$client.query<{
-    status: string;
-    k8s_pool: string;
-    entity_id: string;
-    job_labels: string[];
-    ahead: number;
-    available: number;
-  }>(
+  // Raw: correlated counts over the pool, with AVAILABLE_WORKER shared with the reservation SQL.
+  const { rows } = await db.$client.query<
+    Pick<RawRow<typeof jobs>, 'status' | 'k8s_pool' | 'entity_id' | 'job_labels'> & {
+      ahead: number;
+      available: number;
+    }
+  >(
     `select j.status, j.k8s_pool, j.entity_id, j.job_labels,
        (select count(*)::int from jobs a where a.k8s_pool = j.k8s_pool and a.entity_id = j.entity_id
           and a.job_labels = j.job_labels and a.status = 'pending'
@@ -56,9 +55,14 @@ export const isCovered = (c: JobCoverage): boolean => c.available > c.ahead;
 
 /** Boards where an entity has jobs waiting: a place freed under its cap matters to all of them. */
 export async function boardsWithPendingJobs(db: Db, entityId?: number): Promise<string[]> {
-  const { rows } = await db.$client.query<{ k8s_pool: string }>(
-    `select distinct k8s_pool from jobs where status = 'pending' and ($1::bigint is null or entity_id = $1)`,
-    [entityId ?? null],
-  );
-  return rows.map((r) => r.k8s_pool);
+  const rows = await db
+    .selectDistinct({ board: jobs.k8sPool })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.status, 'pending'),
+        entityId === undefined ? undefined : eq(jobs.entityId, entityId),
+      ),
+    );
+  return rows.map((r) => r.board);
 }

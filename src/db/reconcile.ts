@@ -1,14 +1,20 @@
+import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { anyOf, type RawRow } from './raw.js';
+import {
+  ACTIVE_STATUSES,
+  deliveries,
+  jobs,
+  reconcileState,
+  workers,
+  type JobRow,
+} from './schema/index.js';
 import { toWorker, type WorkerRecord } from './workers.js';
 
-export interface StaleJob {
-  jobId: number;
-  status: 'pending' | 'running';
-  repoFullName: string;
-  installationId: number;
-  entityType: 'Organization' | 'User';
-  board: string;
-}
+export type StaleJob = Pick<JobRow, 'jobId' | 'repoFullName' | 'installationId' | 'entityType'> & {
+  status: (typeof ACTIVE_STATUSES)[number];
+  board: JobRow['k8sPool'];
+};
 
 /**
  * Active jobs with no webhook for `staleSeconds`, least recently checked first, and marks them
@@ -24,14 +30,13 @@ export async function takeStaleJobs(
   limit: number,
   now: Date = new Date(),
 ): Promise<StaleJob[]> {
-  const { rows } = await db.$client.query<{
-    job_id: string;
-    status: 'pending' | 'running';
-    repo_full_name: string;
-    installation_id: string;
-    entity_type: 'Organization' | 'User';
-    k8s_pool: string;
-  }>(
+  // Raw: FOR UPDATE SKIP LOCKED, so two passes never take the same jobs.
+  const { rows } = await db.$client.query<
+    Pick<
+      RawRow<typeof jobs>,
+      'job_id' | 'repo_full_name' | 'installation_id' | 'entity_type' | 'k8s_pool'
+    > & { status: StaleJob['status'] }
+  >(
     `update jobs set status_checked_at = $3::timestamptz
      where job_id in (
        select job_id from jobs
@@ -68,7 +73,8 @@ export async function advanceJob(
     completedAt: string | null;
   },
 ): Promise<string | undefined> {
-  const { rows } = await db.$client.query<{ previous: string }>(
+  // Raw: the row lock reads the previous status in the same statement.
+  const { rows } = await db.$client.query<{ previous: RawRow<typeof jobs>['status'] }>(
     `update jobs j set status = $2, runner_name = coalesce($3, j.runner_name), conclusion = coalesce($4, j.conclusion),
        started_at = coalesce(j.started_at, $5::timestamptz), completed_at = coalesce($6::timestamptz, j.completed_at),
        updated_at = now()
@@ -86,18 +92,19 @@ export async function failJob(
   jobId: number,
   failureInfo: Record<string, unknown>,
 ): Promise<boolean> {
-  const { rowCount } = await db.$client.query(
-    `update jobs set status = 'failed', failure_info = $2::jsonb, updated_at = now()
-     where job_id = $1 and status in ('pending', 'running')`,
-    [jobId, JSON.stringify(failureInfo)],
-  );
+  const { rowCount } = await db
+    .update(jobs)
+    .set({ status: 'failed', failureInfo, updatedAt: sql`now()` })
+    .where(and(eq(jobs.jobId, jobId), inArray(jobs.status, ACTIVE_STATUSES)));
   return (rowCount ?? 0) > 0;
 }
 
 export async function activeWorkers(db: Db): Promise<WorkerRecord[]> {
-  const { rows } = await db.$client.query<Parameters<typeof toWorker>[0]>(
-    `select * from workers where status in ('pending', 'running') order by created_at`,
-  );
+  const rows = await db
+    .select()
+    .from(workers)
+    .where(inArray(workers.status, ACTIVE_STATUSES))
+    .orderBy(asc(workers.createdAt));
   return rows.map(toWorker);
 }
 
@@ -106,21 +113,21 @@ export async function workersByName(
   names: readonly string[],
 ): Promise<Map<string, WorkerRecord>> {
   if (names.length === 0) return new Map();
-  const { rows } = await db.$client.query<Parameters<typeof toWorker>[0]>(
-    'select * from workers where pod_name = any($1::text[])',
-    [names],
-  );
-  return new Map(rows.map((r) => [r.pod_name, toWorker(r)]));
+  const rows = await db
+    .select()
+    .from(workers)
+    .where(anyOf(workers.podName, names, 'text'));
+  return new Map(rows.map((r) => [r.podName, toWorker(r)]));
 }
 
 /** Runner names that a job names (they registered and took a job). */
 export async function runnersThatTookJobs(db: Db, names: readonly string[]): Promise<Set<string>> {
   if (names.length === 0) return new Set();
-  const { rows } = await db.$client.query<{ runner_name: string }>(
-    'select distinct runner_name from jobs where runner_name = any($1::text[])',
-    [names],
-  );
-  return new Set(rows.map((r) => r.runner_name));
+  const rows = await db
+    .selectDistinct({ runnerName: jobs.runnerName })
+    .from(jobs)
+    .where(anyOf(jobs.runnerName, names, 'text'));
+  return new Set(rows.flatMap((r) => (r.runnerName === null ? [] : [r.runnerName])));
 }
 
 /**
@@ -129,7 +136,7 @@ export async function runnersThatTookJobs(db: Db, names: readonly string[]): Pro
  */
 export async function workersWithDemand(db: Db, names: readonly string[]): Promise<Set<string>> {
   if (names.length === 0) return new Set();
-  const { rows } = await db.$client.query<{ pod_name: string }>(
+  const { rows } = await db.$client.query<Pick<RawRow<typeof workers>, 'pod_name'>>(
     `select w.pod_name from workers w where w.pod_name = any($1::text[]) and exists (
        select 1 from jobs j where j.status = 'pending' and j.k8s_pool = w.k8s_pool
          and j.entity_id = w.entity_id and j.job_labels = w.job_labels)`,
@@ -138,48 +145,36 @@ export async function workersWithDemand(db: Db, names: readonly string[]): Promi
   return new Set(rows.map((r) => r.pod_name));
 }
 
-export interface RunnerScopeRow {
-  entityId: number;
-  entityName: string;
-  entityType: 'Organization' | 'User';
-  installationId: number;
-  repoFullName: string | null;
-}
+export type RunnerScopeRow = Pick<
+  typeof workers.$inferSelect,
+  'entityId' | 'entityName' | 'entityType' | 'installationId' | 'repoFullName'
+>;
 
 /** Scopes whose GitHub runners may need attention: with active workers, or workers finished since `since`. */
 export async function scopesToScan(db: Db, since: Date): Promise<RunnerScopeRow[]> {
-  const { rows } = await db.$client.query<{
-    entity_id: string;
-    entity_name: string;
-    entity_type: 'Organization' | 'User';
-    installation_id: string;
-    repo_full_name: string | null;
-  }>(
-    `select distinct on (entity_id, coalesce(repo_full_name, ''))
-       entity_id, entity_name, entity_type, installation_id, repo_full_name
-     from workers
-     where status in ('pending', 'running') or completed_at > $1
-     order by entity_id, coalesce(repo_full_name, ''), created_at desc`,
-    [since],
-  );
-  return rows.map((r) => ({
-    entityId: Number(r.entity_id),
-    entityName: r.entity_name,
-    entityType: r.entity_type,
-    installationId: Number(r.installation_id),
-    repoFullName: r.repo_full_name,
-  }));
+  const repo = sql`coalesce(${workers.repoFullName}, '')`;
+  return db
+    .selectDistinctOn([workers.entityId, repo], {
+      entityId: workers.entityId,
+      entityName: workers.entityName,
+      entityType: workers.entityType,
+      installationId: workers.installationId,
+      repoFullName: workers.repoFullName,
+    })
+    .from(workers)
+    .where(or(inArray(workers.status, ACTIVE_STATUSES), gt(workers.completedAt, since)))
+    .orderBy(workers.entityId, repo, desc(workers.createdAt));
 }
 
 export async function readState<T extends Record<string, unknown>>(
   db: Db,
   key: string,
 ): Promise<T | undefined> {
-  const { rows } = await db.$client.query<{ value: T }>(
-    'select value from reconcile_state where key = $1',
-    [key],
-  );
-  return rows[0]?.value;
+  const [row] = await db
+    .select({ value: reconcileState.value })
+    .from(reconcileState)
+    .where(eq(reconcileState.key, key));
+  return row?.value as T | undefined;
 }
 
 export async function writeState(
@@ -187,21 +182,23 @@ export async function writeState(
   key: string,
   value: Record<string, unknown>,
 ): Promise<void> {
-  await db.$client.query(
-    `insert into reconcile_state (key, value) values ($1, $2::jsonb)
-     on conflict (key) do update set value = excluded.value, updated_at = now()`,
-    [key, JSON.stringify(value)],
-  );
+  await db
+    .insert(reconcileState)
+    .values({ key, value })
+    .onConflictDoUpdate({
+      target: reconcileState.key,
+      set: { value: sql`excluded.value`, updatedAt: sql`now()` },
+    });
 }
 
 /** Delivery ids we have recorded (received at least once), among `ids`. */
 export async function receivedDeliveries(db: Db, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const { rows } = await db.$client.query<{ delivery_id: string }>(
-    'select delivery_id from deliveries where delivery_id = any($1::text[])',
-    [ids],
-  );
-  return new Set(rows.map((r) => r.delivery_id));
+  const rows = await db
+    .select({ deliveryId: deliveries.deliveryId })
+    .from(deliveries)
+    .where(anyOf(deliveries.deliveryId, ids, 'text'));
+  return new Set(rows.map((r) => r.deliveryId));
 }
 
 /**
@@ -213,26 +210,54 @@ export async function deleteOldRows(
   before: Date,
   batch: number,
 ): Promise<{ jobs: number; workers: number; deliveries: number }> {
-  const run = async (sql: string) => {
+  // A batch at a time: `delete … where key in (select … limit n)` keeps each statement short.
+  const run = async (deleteBatch: () => Promise<{ rowCount: number | null }>) => {
     let total = 0;
     for (;;) {
-      const { rowCount } = await db.$client.query(sql, [before, batch]);
+      const { rowCount } = await deleteBatch();
       total += rowCount ?? 0;
       if ((rowCount ?? 0) < batch) return total;
     }
   };
+  const FINISHED = ['completed', 'failed'] as const;
   return {
-    jobs: await run(
-      `delete from jobs where job_id in (select job_id from jobs
-        where status in ('completed', 'failed') and updated_at < $1 limit $2)`,
+    jobs: await run(() =>
+      db.delete(jobs).where(
+        inArray(
+          jobs.jobId,
+          db
+            .select({ id: jobs.jobId })
+            .from(jobs)
+            .where(and(inArray(jobs.status, FINISHED), lt(jobs.updatedAt, before)))
+            .limit(batch),
+        ),
+      ),
     ),
-    workers: await run(
-      `delete from workers where pod_name in (select pod_name from workers
-        where status in ('completed', 'failed') and completed_at < $1 limit $2)`,
+    workers: await run(() =>
+      db.delete(workers).where(
+        inArray(
+          workers.podName,
+          db
+            .select({ id: workers.podName })
+            .from(workers)
+            .where(and(inArray(workers.status, FINISHED), lt(workers.completedAt, before)))
+            .limit(batch),
+        ),
+      ),
     ),
-    deliveries: await run(
-      `delete from deliveries where delivery_id in (select delivery_id from deliveries
-        where last_received_at < $1 limit $2)`,
+    deliveries: await run(() =>
+      db
+        .delete(deliveries)
+        .where(
+          inArray(
+            deliveries.deliveryId,
+            db
+              .select({ id: deliveries.deliveryId })
+              .from(deliveries)
+              .where(lt(deliveries.lastReceivedAt, before))
+              .limit(batch),
+          ),
+        ),
     ),
   };
 }

@@ -1,20 +1,21 @@
 import type { PoolClient } from 'pg';
 import { failExhaustedJobs } from './attempts.js';
 import type { Db } from './client.js';
+import type { RawRow } from './raw.js';
+import type { jobs, workers, JobRow } from './schema/index.js';
 import { lockBoard, lockEntities, lockOwners, withTransaction } from './tx.js';
 
 /** A pool of one board with jobs no worker covers yet. */
-export interface PoolDeficit {
+export interface PoolDeficit extends Pick<
+  JobRow,
+  'entityId' | 'entityName' | 'entityType' | 'repoFullName'
+> {
   key: string;
-  entityId: number;
-  labels: string[];
-  entityName: string;
-  entityType: 'Organization' | 'User';
-  repoFullName: string;
+  labels: JobRow['jobLabels'];
   /** The installation owner's login, lower case (`max_workers_per_owner` counts its workers). */
   owner: string;
-  installationId: number;
-  image: string;
+  installationId: JobRow['installationId'];
+  image: JobRow['k8sImage'];
   pending: number;
   /** Active workers of the pool not running a job. */
   available: number;
@@ -67,19 +68,18 @@ from pending p left join available a using (entity_id, job_labels)
 where p.rn > coalesce(a.available, 0) and p.rn <= coalesce(a.available, 0) + $2
 order by p.entity_id, p.job_labels::text, p.rn`;
 
-interface DeficitRow {
-  job_id: string;
-  entity_id: string;
-  job_labels: string[];
-  entity_name: string;
-  entity_type: 'Organization' | 'User';
-  repo_full_name: string;
-  installation_id: string;
-  k8s_image: string;
-  created_at: Date;
-  pending: number;
-  available: number;
-}
+type DeficitRow = Pick<
+  RawRow<typeof jobs>,
+  | 'job_id'
+  | 'entity_id'
+  | 'job_labels'
+  | 'entity_name'
+  | 'entity_type'
+  | 'repo_full_name'
+  | 'installation_id'
+  | 'k8s_image'
+  | 'created_at'
+> & { pending: number; available: number };
 
 /** The owner (login, lower case) of a worker row aliased `w`: the org, or the repository's owner. */
 export const WORKER_OWNER = `lower(case when w.entity_type = 'User'
@@ -178,7 +178,7 @@ export function reserveWorkers(
     const exhausted = plan.maxRunnerAttempts
       ? await failExhaustedJobs(client, board, plan.maxRunnerAttempts)
       : [];
-    const boardWorkers = await client.query<{ pod_name: string; entity_id: string }>(
+    const boardWorkers = await client.query<Pick<RawRow<typeof workers>, 'pod_name' | 'entity_id'>>(
       `select pod_name, entity_id from workers where k8s_pool = $1 and status in ('pending', 'running')`,
       [board],
     );
@@ -198,7 +198,9 @@ export function reserveWorkers(
     await lockOwners(client, schema, owners);
     await lockEntities(client, entityIds);
     const history = await serviceHistory(client, board, entityIds, owners);
-    const totals = await client.query<{ entity_id: string; active: number }>(
+    const totals = await client.query<
+      Pick<RawRow<typeof workers>, 'entity_id'> & { active: number }
+    >(
       `select entity_id, count(*)::int as active from workers
        where entity_id = any($1::bigint[]) and status in ('pending', 'running') group by entity_id`,
       [entityIds],
@@ -239,7 +241,9 @@ export async function serviceHistory(
   entityIds: readonly number[],
   owners: readonly string[],
 ): Promise<ServiceHistory> {
-  const served = await client.query<{ entity_id: string; at: Date | null }>(
+  const served = await client.query<
+    Pick<RawRow<typeof workers>, 'entity_id'> & { at: Date | null }
+  >(
     `select e as entity_id,
        (select max(created_at) from workers where k8s_pool = $1 and entity_id = e) as at
      from unnest($2::bigint[]) e`,

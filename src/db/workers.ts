@@ -1,75 +1,45 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import type { RawRow } from './raw.js';
+import { ACTIVE_STATUSES, jobs, workers, type WorkerRow } from './schema/index.js';
 
 export type FailureInfo = { version: 2; reason: string } & Record<string, unknown>;
 
-export interface WorkerRecord {
-  podName: string;
-  entityId: number;
-  entityName: string;
-  entityType: 'Organization' | 'User';
-  installationId: number;
-  repoFullName: string | null;
-  labels: string[];
-  board: string;
-  image: string;
-  node: string | null;
-  status: 'pending' | 'running' | 'completed' | 'failed';
-  runnerId: number | null;
-  reservedForJobId: number | null;
-  createdAt: Date;
-  podCreatedAt: Date | null;
-  runningAt: Date | null;
-  completedAt: Date | null;
+/**
+ * A `workers` row as the code sees it: the schema's row, with the pool columns under the names
+ * the matcher uses (`labels`, `board`, `image`, `node`) and `failure_info` in its version-2 shape.
+ */
+export type WorkerRecord = Omit<
+  WorkerRow,
+  'jobLabels' | 'k8sPool' | 'k8sImage' | 'k8sNode' | 'failureInfo' | 'updatedAt'
+> & {
+  labels: WorkerRow['jobLabels'];
+  board: WorkerRow['k8sPool'];
+  image: WorkerRow['k8sImage'];
+  node: WorkerRow['k8sNode'];
   failureInfo: FailureInfo | null;
-}
+};
 
-interface Row {
-  pod_name: string;
-  entity_id: string;
-  entity_name: string;
-  entity_type: 'Organization' | 'User';
-  installation_id: string;
-  repo_full_name: string | null;
-  job_labels: string[];
-  k8s_pool: string;
-  k8s_image: string;
-  k8s_node: string | null;
-  status: WorkerRecord['status'];
-  runner_id: string | null;
-  reserved_for_job_id: string | null;
-  created_at: Date;
-  pod_created_at: Date | null;
-  running_at: Date | null;
-  completed_at: Date | null;
-  failure_info: FailureInfo | null;
-}
-
-export const toWorker = (r: Row): WorkerRecord => ({
-  podName: r.pod_name,
-  entityId: Number(r.entity_id),
-  entityName: r.entity_name,
-  entityType: r.entity_type,
-  installationId: Number(r.installation_id),
-  repoFullName: r.repo_full_name,
-  labels: r.job_labels,
-  board: r.k8s_pool,
-  image: r.k8s_image,
-  node: r.k8s_node,
-  status: r.status,
-  runnerId: r.runner_id === null ? null : Number(r.runner_id),
-  reservedForJobId: r.reserved_for_job_id === null ? null : Number(r.reserved_for_job_id),
-  createdAt: r.created_at,
-  podCreatedAt: r.pod_created_at,
-  runningAt: r.running_at,
-  completedAt: r.completed_at,
-  failureInfo: r.failure_info,
+export const toWorker = ({
+  jobLabels,
+  k8sPool,
+  k8sImage,
+  k8sNode,
+  failureInfo,
+  updatedAt: _updatedAt,
+  ...rest
+}: WorkerRow): WorkerRecord => ({
+  ...rest,
+  labels: jobLabels,
+  board: k8sPool,
+  image: k8sImage,
+  node: k8sNode,
+  failureInfo: failureInfo as FailureInfo | null,
 });
 
 export async function getWorker(db: Db, podName: string): Promise<WorkerRecord | undefined> {
-  const { rows } = await db.$client.query<Row>('select * from workers where pod_name = $1', [
-    podName,
-  ]);
-  return rows[0] ? toWorker(rows[0]) : undefined;
+  const [row] = await db.select().from(workers).where(eq(workers.podName, podName));
+  return row ? toWorker(row) : undefined;
 }
 
 /** A worker with the repository of the job it was reserved for (repository overrides need it). */
@@ -77,13 +47,12 @@ export async function getWorkerForCreation(
   db: Db,
   podName: string,
 ): Promise<(WorkerRecord & { jobRepo: string | null }) | undefined> {
-  const { rows } = await db.$client.query<Row & { job_repo: string | null }>(
-    `select w.*, j.repo_full_name as job_repo from workers w
-     left join jobs j on j.job_id = w.reserved_for_job_id where w.pod_name = $1`,
-    [podName],
-  );
-  const r = rows[0];
-  return r ? { ...toWorker(r), jobRepo: r.job_repo } : undefined;
+  const [row] = await db
+    .select({ worker: workers, jobRepo: jobs.repoFullName })
+    .from(workers)
+    .leftJoin(jobs, eq(jobs.jobId, workers.reservedForJobId))
+    .where(eq(workers.podName, podName));
+  return row ? { ...toWorker(row.worker), jobRepo: row.jobRepo } : undefined;
 }
 
 export async function listWorkers(
@@ -95,13 +64,18 @@ export async function listWorkers(
     limit?: number;
   } = {},
 ): Promise<WorkerRecord[]> {
-  const { rows } = await db.$client.query<Row>(
-    `select * from workers
-     where ($1::text[] is null or status = any($1)) and ($2::text is null or k8s_pool = $2)
-       and ($3::bigint is null or entity_id = $3)
-     order by created_at desc limit $4`,
-    [filter.statuses ?? null, filter.board ?? null, filter.entityId ?? null, filter.limit ?? 1000],
-  );
+  const rows = await db
+    .select()
+    .from(workers)
+    .where(
+      and(
+        filter.statuses && inArray(workers.status, filter.statuses),
+        filter.board === undefined ? undefined : eq(workers.k8sPool, filter.board),
+        filter.entityId === undefined ? undefined : eq(workers.entityId, filter.entityId),
+      ),
+    )
+    .orderBy(desc(workers.createdAt))
+    .limit(filter.limit ?? 1000);
   return rows.map(toWorker);
 }
 
@@ -115,6 +89,12 @@ export interface QueueLatency {
   seconds: number | null;
 }
 
+/** Seconds from the worker's job being recorded to `stage`, read after the update. */
+const sinceQueued = (stage: typeof workers.podCreatedAt | typeof workers.runningAt) =>
+  sql<number | null>`extract(epoch from ${stage} - (select ${jobs.createdAt} from ${jobs}
+    where ${jobs.jobId} = ${workers.reservedForJobId}))::float8`;
+
+/** The same, in raw SQL over the worker aliased `w`. */
 const SINCE_QUEUED = (column: string) =>
   `extract(epoch from w.${column} - (select j.created_at from jobs j where j.job_id = w.reserved_for_job_id))::float8`;
 
@@ -125,15 +105,16 @@ export async function recordRunnerCreated(
   runnerId: number | null,
   podCreated: boolean,
 ): Promise<QueueLatency | undefined> {
-  const { rows } = await db.$client.query<QueueLatency>(
-    `update workers w set runner_id = coalesce($2, w.runner_id),
-       pod_created_at = case when $3 then coalesce(w.pod_created_at, now()) else w.pod_created_at end,
-       updated_at = now()
-     where w.pod_name = $1
-     returning w.k8s_pool as board, ${SINCE_QUEUED('pod_created_at')} as seconds`,
-    [podName, runnerId, podCreated],
-  );
-  return rows[0];
+  const [row] = await db
+    .update(workers)
+    .set({
+      ...(runnerId === null ? {} : { runnerId }),
+      ...(podCreated ? { podCreatedAt: sql`coalesce(${workers.podCreatedAt}, now())` } : {}),
+      updatedAt: sql`now()`,
+    })
+    .where(eq(workers.podName, podName))
+    .returning({ board: workers.k8sPool, seconds: sinceQueued(workers.podCreatedAt) });
+  return row;
 }
 
 /**
@@ -146,7 +127,10 @@ export async function markWorkerRunning(
   at: Date,
   node: string | null,
 ): Promise<(QueueLatency & { previous: string }) | undefined> {
-  const { rows } = await db.$client.query<QueueLatency & { previous: string }>(
+  // Raw: the row lock reads the previous status in the same statement.
+  const { rows } = await db.$client.query<
+    QueueLatency & { previous: RawRow<typeof workers>['status'] }
+  >(
     `update workers w set status = 'running', running_at = coalesce(w.running_at, $2),
        k8s_node = coalesce($3, w.k8s_node), updated_at = now()
      from (select pod_name, status as previous from workers where pod_name = $1 for update) p
@@ -168,11 +152,10 @@ export async function markReplacing(
   podName: string,
   failureInfo: FailureInfo | null,
 ): Promise<boolean> {
-  const { rowCount } = await db.$client.query(
-    `update workers set failure_info = $2::jsonb, updated_at = now()
-     where pod_name = $1 and status in ('pending', 'running')`,
-    [podName, failureInfo && JSON.stringify(failureInfo)],
-  );
+  const { rowCount } = await db
+    .update(workers)
+    .set({ failureInfo, updatedAt: sql`now()` })
+    .where(and(eq(workers.podName, podName), inArray(workers.status, ACTIVE_STATUSES)));
   return (rowCount ?? 0) > 0;
 }
 
@@ -194,12 +177,13 @@ export async function finishWorker(
 ): Promise<
   { previous: string; board: string; entityId: number; waitingBoards: string[] } | undefined
 > {
-  const { rows } = await db.$client.query<{
-    previous: string;
-    k8s_pool: string;
-    entity_id: string;
-    waiting: string[] | null;
-  }>(
+  // Raw: the row lock reads the previous status, and the boards waiting, in the same statement.
+  const { rows } = await db.$client.query<
+    Pick<RawRow<typeof workers>, 'k8s_pool' | 'entity_id'> & {
+      previous: RawRow<typeof workers>['status'];
+      waiting: RawRow<typeof jobs>['k8s_pool'][] | null;
+    }
+  >(
     `update workers w
      set status = case when w.failure_info is null then $2 else 'failed' end,
        completed_at = coalesce($3, now()),
@@ -241,16 +225,18 @@ export async function failPendingJobs(
   scope: { installationId?: number; entityId?: number; labels?: string[] },
   failureInfo: Record<string, unknown>,
 ): Promise<number> {
-  const { rowCount } = await db.$client.query(
-    `update jobs set status = 'failed', failure_info = $4::jsonb, updated_at = now()
-     where status = 'pending' and ($1::bigint is null or installation_id = $1)
-       and ($2::bigint is null or entity_id = $2) and ($3::jsonb is null or job_labels = $3::jsonb)`,
-    [
-      scope.installationId ?? null,
-      scope.entityId ?? null,
-      scope.labels ? JSON.stringify(scope.labels) : null,
-      JSON.stringify(failureInfo),
-    ],
-  );
+  const { rowCount } = await db
+    .update(jobs)
+    .set({ status: 'failed', failureInfo, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(jobs.status, 'pending'),
+        scope.installationId === undefined
+          ? undefined
+          : eq(jobs.installationId, scope.installationId),
+        scope.entityId === undefined ? undefined : eq(jobs.entityId, scope.entityId),
+        scope.labels === undefined ? undefined : eq(jobs.jobLabels, scope.labels),
+      ),
+    );
   return rowCount ?? 0;
 }

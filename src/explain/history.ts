@@ -1,7 +1,8 @@
+import { and, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { jobs } from '../db/schema/index.js';
 import type { JobStatus } from './explain.js';
-import { toJobView, type JobRowRaw } from './rows.js';
-import type { JobView } from './timeline.js';
+import { toJobView, type JobView } from './rows.js';
 
 export interface HistoryQuery {
   /** Jobs recorded at or after `start` and before `end`. */
@@ -20,35 +21,39 @@ export interface HistoryPage {
   jobs: JobView[];
 }
 
-const WHERE = `created_at >= $1 and created_at < $2
-  and ($3::text[] is null or status = any($3))
-  and ($4::text is null or entity_id::text = $4 or lower(entity_name) = lower($4))
-  and ($5::text is null or k8s_pool = $5)`;
+const filter = (query: HistoryQuery) =>
+  and(
+    gte(jobs.createdAt, query.start),
+    lt(jobs.createdAt, query.end),
+    query.statuses && inArray(jobs.status, query.statuses),
+    query.entity === undefined
+      ? undefined
+      : or(
+          sql`${jobs.entityId}::text = ${query.entity}::text`,
+          sql`lower(${jobs.entityName}) = lower(${query.entity}::text)`,
+        ),
+    query.board === undefined ? undefined : eq(jobs.k8sPool, query.board),
+  );
 
 /**
  * Jobs in a time window, sorted as seed 001's /history: by status (pending, running, completed,
  * failed), then newest first.
  */
 export async function loadHistory(db: Db, query: HistoryQuery): Promise<HistoryPage> {
-  const params = [
-    query.start,
-    query.end,
-    query.statuses ?? null,
-    query.entity ?? null,
-    query.board ?? null,
-  ];
-  const [count, rows] = await Promise.all([
-    db.$client.query<{ total: number }>(
-      `select count(*)::int as total from jobs where ${WHERE}`,
-      params,
-    ),
-    db.$client.query<JobRowRaw>(
-      `select * from jobs where ${WHERE}
-       order by case status when 'pending' then 0 when 'running' then 1 when 'completed' then 2 else 3 end,
-         created_at desc, job_id desc
-       limit $6 offset $7`,
-      [...params, query.perPage, (query.page - 1) * query.perPage],
-    ),
+  const where = filter(query);
+  const [total, rows] = await Promise.all([
+    db.$count(jobs, where),
+    db
+      .select()
+      .from(jobs)
+      .where(where)
+      .orderBy(
+        sql`case ${jobs.status} when 'pending' then 0 when 'running' then 1 when 'completed' then 2 else 3 end`,
+        desc(jobs.createdAt),
+        desc(jobs.jobId),
+      )
+      .limit(query.perPage)
+      .offset((query.page - 1) * query.perPage),
   ]);
-  return { total: count.rows[0]?.total ?? 0, jobs: rows.rows.map(toJobView) };
+  return { total, jobs: rows.map(toJobView) };
 }

@@ -1,15 +1,18 @@
 import type { Queue } from 'bullmq';
+import { and, asc, eq, inArray, or } from 'drizzle-orm';
 import { entitySettings, type RunnersConfig } from '../config/runners.js';
 import { runnerAttempts, type RunnerAttempt } from '../db/attempts.js';
 import type { Db } from '../db/client.js';
 import { drainedBoards } from '../db/drains.js';
 import { jobCoverage } from '../db/jobs.js';
 import { AVAILABLE_WORKER, WORKER_OWNER } from '../db/reservations.js';
+import type { RawRow } from '../db/raw.js';
+import { ACTIVE_STATUSES, deliveries, jobs, workers } from '../db/schema/index.js';
 import { toWorker } from '../db/workers.js';
 import { jobIds } from '../queues/registry.js';
 import { readLastErrors, readSnapshot, type CacheRedis } from './cluster-cache.js';
-import { explainJob, type ExplainInput, type Explanation, type JobStatus } from './explain.js';
-import { toDeliveryView, toJobView, type DeliveryRowRaw, type JobRowRaw } from './rows.js';
+import { explainJob, type ExplainInput, type Explanation } from './explain.js';
+import { toDeliveryView, toJobView } from './rows.js';
 import {
   buildTimeline,
   type DeliveryView,
@@ -36,8 +39,6 @@ export interface JobReport {
   timeline: TimelineEvent[];
   explanation: Explanation;
 }
-
-type WorkerRaw = Parameters<typeof toWorker>[0];
 
 async function provisioningState(
   queue: NonNullable<ReportDeps['provision']>,
@@ -68,27 +69,28 @@ async function explainInput(
   job: JobView,
   now: Date,
 ): Promise<Omit<ExplainInput, 'job'>> {
-  const q = deps.db.$client;
+  const { db } = deps;
+  const q = db.$client;
   const ownerName = job.repoFullName.split('/')[0]!.toLowerCase();
   const [coverage, pool, entity, board, drains, snapshot, lastErrors, provisioning, owner, served] =
     await Promise.all([
-      jobCoverage(deps.db, job.jobId),
-      q.query<{ pod_name: string; status: JobStatus; pod_created_at: Date | null }>(
+      jobCoverage(db, job.jobId),
+      // Raw: AVAILABLE_WORKER and WORKER_OWNER are shared with the reservation SQL (alias `w`).
+      q.query<Pick<RawRow<typeof workers>, 'pod_name' | 'status' | 'pod_created_at'>>(
         `select w.pod_name, w.status, w.pod_created_at from workers w
          where w.k8s_pool = $1 and w.entity_id = $2 and w.job_labels = $3::jsonb and ${AVAILABLE_WORKER}
          order by w.created_at`,
         [job.board, job.entityId, JSON.stringify(job.labels)],
       ),
-      q.query<{ active: number }>(
-        `select count(*)::int as active from workers
-         where entity_id = $1 and status in ('pending', 'running')`,
-        [job.entityId],
+      db.$count(
+        workers,
+        and(eq(workers.entityId, job.entityId), inArray(workers.status, ACTIVE_STATUSES)),
       ),
-      q.query<{ pod_name: string }>(
-        `select pod_name from workers where k8s_pool = $1 and status in ('pending', 'running')`,
-        [job.board],
-      ),
-      drainedBoards(deps.db),
+      db
+        .select({ podName: workers.podName })
+        .from(workers)
+        .where(and(eq(workers.k8sPool, job.board), inArray(workers.status, ACTIVE_STATUSES))),
+      drainedBoards(db),
       readSnapshot(deps.redis, deps.prefix),
       readLastErrors(deps.redis, deps.prefix, { board: job.board, entityId: job.entityId }),
       deps.provision
@@ -100,7 +102,7 @@ async function explainInput(
         [ownerName],
       ),
       // Entities waiting on the board and when each last got a worker there (as allocate.ts).
-      q.query<{ entity_id: string; entity_name: string; at: Date | null }>(
+      q.query<Pick<RawRow<typeof jobs>, 'entity_id' | 'entity_name'> & { at: Date | null }>(
         `select e.entity_id, e.entity_name,
            (select max(created_at) from workers w where w.k8s_pool = $1 and w.entity_id = e.entity_id) as at
          from (select distinct on (entity_id) entity_id, entity_name from jobs
@@ -124,7 +126,7 @@ async function explainInput(
       podCreatedAt: r.pod_created_at,
     })),
     entity: {
-      active: entity.rows[0]?.active ?? 0,
+      active: entity,
       cap: entitySettings(deps.runners, job.entityId).maxWorkers,
     },
     owner: {
@@ -135,7 +137,7 @@ async function explainInput(
     turn: { ahead, lastServedAt: mine?.at ?? null },
     drain: drain ? { reason: drain.reason, drainedAt: drain.drainedAt } : null,
     snapshot,
-    activeOnBoard: board.rows.map((r) => r.pod_name),
+    activeOnBoard: board.map((r) => r.podName),
     lastErrors,
     provisioning,
   };
@@ -147,22 +149,30 @@ export async function loadJobReport(
   jobId: number,
   now = new Date(),
 ): Promise<JobReport | undefined> {
-  const q = deps.db.$client;
-  const { rows } = await q.query<JobRowRaw>('select * from jobs where job_id = $1', [jobId]);
-  if (!rows[0]) return undefined;
-  const job = toJobView(rows[0]);
-  const [deliveries, workers, attempts] = await Promise.all([
-    q.query<DeliveryRowRaw>('select * from deliveries where job_id = $1 order by received_at', [
-      jobId,
-    ]),
-    q.query<WorkerRaw>(
-      `select * from workers where reserved_for_job_id = $1 or pod_name = $2 order by created_at`,
-      [jobId, job.runnerName],
-    ),
-    runnerAttempts(deps.db, [jobId]),
+  const { db } = deps;
+  const [row] = await db.select().from(jobs).where(eq(jobs.jobId, jobId));
+  if (!row) return undefined;
+  const job = toJobView(row);
+  const [deliveryRows, workerRows, attempts] = await Promise.all([
+    db
+      .select()
+      .from(deliveries)
+      .where(eq(deliveries.jobId, jobId))
+      .orderBy(asc(deliveries.receivedAt)),
+    db
+      .select()
+      .from(workers)
+      .where(
+        or(
+          eq(workers.reservedForJobId, jobId),
+          job.runnerName === null ? undefined : eq(workers.podName, job.runnerName),
+        ),
+      )
+      .orderBy(asc(workers.createdAt)),
+    runnerAttempts(db, [jobId]),
   ]);
-  const deliveryViews = deliveries.rows.map(toDeliveryView);
-  const workerViews = workers.rows.map(toWorker);
+  const deliveryViews = deliveryRows.map(toDeliveryView);
+  const workerViews = workerRows.map(toWorker);
   const base =
     job.status === 'pending'
       ? await explainInput(deps, job, now)

@@ -1,26 +1,8 @@
-import type { JobFacts } from '../db/ingest.js';
 import type { WorkerRecord } from '../db/workers.js';
-import type { JobStatus } from './explain.js';
+import type { DeliveryView, JobView } from './rows.js';
 import { asText } from '../util/text.js';
 
-/** A job row as the pages see it: what its webhooks said, plus what we made of it. */
-export interface JobView extends JobFacts {
-  status: JobStatus;
-  failureInfo: Record<string, unknown> | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface DeliveryView {
-  deliveryId: string;
-  event: string;
-  action: string | null;
-  outcome: string;
-  detail: string | null;
-  receiveCount: number;
-  receivedAt: Date;
-  lastReceivedAt: Date;
-}
+export type { DeliveryView, JobView } from './rows.js';
 
 export type WorkerView = Pick<
   WorkerRecord,

@@ -1,3 +1,5 @@
+import { asc, eq } from 'drizzle-orm';
+import { jobs } from '../db/schema/index.js';
 import { enqueueProvision, kickBoard } from '../queues/producers.js';
 import { jobIds } from '../queues/registry.js';
 import { counter, type Counts, type ReconcileDeps } from './deps.js';
@@ -13,25 +15,27 @@ export async function reconcileQueueSweep(
   deps: Pick<ReconcileDeps, 'db' | 'queues' | 'log'>,
 ): Promise<Counts> {
   const { counts, add } = counter();
-  const { rows } = await deps.db.$client.query<{ job_id: string; k8s_pool: string }>(
-    `select job_id, k8s_pool from jobs where status = 'pending' order by created_at`,
-  );
+  const rows = await deps.db
+    .select({ jobId: jobs.jobId, board: jobs.k8sPool })
+    .from(jobs)
+    .where(eq(jobs.status, 'pending'))
+    .orderBy(asc(jobs.createdAt));
   add('pending', rows.length);
   const missing: { jobId: number; board: string }[] = [];
   for (let i = 0; i < rows.length; i += 100) {
     await Promise.all(
       rows.slice(i, i + 100).map(async (r) => {
-        const jobId = Number(r.job_id);
+        const { jobId } = r;
         const job = await deps.queues.provision.getJob(jobIds.provision(jobId));
         if (job && LIVE.has(await job.getState())) return;
         if (job) await job.remove();
-        missing.push({ jobId, board: r.k8s_pool });
+        missing.push({ jobId, board: r.board });
       }),
     );
   }
   await enqueueProvision(deps.queues, missing);
   add('requeued', missing.length);
-  for (const board of new Set(rows.map((r) => r.k8s_pool)))
+  for (const board of new Set(rows.map((r) => r.board)))
     await kickBoard(deps.queues, board, 'sweep');
   return counts;
 }

@@ -1,3 +1,5 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { ACTIVE_STATUSES, workers } from '../../db/schema/index.js';
 import { boards } from '../../config/runners.js';
 import { recordAudit } from '../../db/audit.js';
 import { drainBoard, undrainBoard } from '../../db/drains.js';
@@ -36,11 +38,10 @@ export const drain: Command = {
     const reason = str(values.reason) ?? null;
     await drainBoard(ctx.db, board, reason);
     await recordAudit(ctx.db, { actor: 'cli', action: 'drain', target: board, detail: { reason } });
-    const { rows } = await ctx.db.$client.query<{ n: number }>(
-      `select count(*)::int as n from workers where k8s_pool = $1 and status in ('pending', 'running')`,
-      [board],
+    const active = await ctx.db.$count(
+      workers,
+      and(eq(workers.k8sPool, board), inArray(workers.status, ACTIVE_STATUSES)),
     );
-    const active = rows[0]?.n ?? 0;
     if (json) return void printJson(out, { board, drained: true, reason, activeWorkers: active });
     out.write(
       `drained ${board}${reason ? ` (${reason})` : ''}: no new runners start there; ${active} active workers finish normally\n`,

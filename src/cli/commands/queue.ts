@@ -1,3 +1,5 @@
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import { jobs, workers } from '../../db/schema/index.js';
 import type { Queue } from 'bullmq';
 import { recordAudit } from '../../db/audit.js';
 import { enqueueCreateRunners, enqueueProvision, kickBoard } from '../../queues/producers.js';
@@ -41,11 +43,10 @@ export const retry: Command = {
   check: ({ positionals }) => void positiveInt('JOB_ID', positionals[0]),
   async run(ctx, { positionals, json, out }) {
     const jobId = positiveInt('JOB_ID', positionals[0]);
-    const { rows } = await ctx.db.$client.query<{ status: string; k8s_pool: string }>(
-      'select status, k8s_pool from jobs where job_id = $1',
-      [jobId],
-    );
-    const row = rows[0];
+    const [row] = await ctx.db
+      .select({ status: jobs.status, board: jobs.k8sPool })
+      .from(jobs)
+      .where(eq(jobs.jobId, jobId));
     if (!row) throw new CommandError(`no job ${jobId} is recorded`);
     if (row.status !== 'pending')
       throw new CommandError(`job ${jobId} is ${row.status}: only pending jobs are provisioned`);
@@ -60,19 +61,19 @@ export const retry: Command = {
       action = `its provisioning job is already ${state}`;
     } else {
       if (existing) await existing.remove();
-      await enqueueProvision(ctx.queues, [{ jobId, board: row.k8s_pool }]);
+      await enqueueProvision(ctx.queues, [{ jobId, board: row.board }]);
       action = existing ? `replaced its ${state} provisioning job` : 'enqueued a provisioning job';
     }
     await recordAudit(ctx.db, {
       actor: 'cli',
       action: 'retry',
       target: String(jobId),
-      detail: { board: row.k8s_pool, previousState: state ?? null, action },
+      detail: { board: row.board, previousState: state ?? null, action },
     });
     if (json)
       return void printJson(out, {
         jobId,
-        board: row.k8s_pool,
+        board: row.board,
         previousState: state ?? null,
         action,
       });
@@ -88,21 +89,24 @@ export const requeue: Command = {
   options: { 'dry-run': { type: 'boolean', help: 'count what would be enqueued, change nothing' } },
   async run(ctx, { values, json, out }) {
     const dryRun = values['dry-run'] === true;
-    const jobsRes = await ctx.db.$client.query<{ job_id: string; k8s_pool: string }>(
-      `select job_id, k8s_pool from jobs where status = 'pending' order by created_at, job_id`,
-    );
-    const jobSlots = await inChunks(jobsRes.rows, async (r) => ({
-      jobId: Number(r.job_id),
-      board: r.k8s_pool,
-      ...(await clearFinished(ctx.queues.provision, jobIds.provision(Number(r.job_id)), dryRun)),
+    const pendingJobs = await ctx.db
+      .select({ jobId: jobs.jobId, board: jobs.k8sPool })
+      .from(jobs)
+      .where(eq(jobs.status, 'pending'))
+      .orderBy(asc(jobs.createdAt), asc(jobs.jobId));
+    const jobSlots = await inChunks(pendingJobs, async (r) => ({
+      ...r,
+      ...(await clearFinished(ctx.queues.provision, jobIds.provision(r.jobId), dryRun)),
     }));
     const toProvision = jobSlots.filter((s) => s.slot !== 'live');
-    const workersRes = await ctx.db.$client.query<{ pod_name: string }>(
-      `select pod_name from workers where status = 'pending' and pod_created_at is null order by created_at`,
-    );
-    const workerSlots = await inChunks(workersRes.rows, async (r) => ({
-      podName: r.pod_name,
-      ...(await clearFinished(ctx.queues.runners, jobIds.createRunner(r.pod_name), dryRun)),
+    const unstarted = await ctx.db
+      .select({ podName: workers.podName })
+      .from(workers)
+      .where(and(eq(workers.status, 'pending'), isNull(workers.podCreatedAt)))
+      .orderBy(asc(workers.createdAt));
+    const workerSlots = await inChunks(unstarted, async (r) => ({
+      ...r,
+      ...(await clearFinished(ctx.queues.runners, jobIds.createRunner(r.podName), dryRun)),
     }));
     const toCreate = workerSlots.filter((s) => s.slot !== 'live');
     const boards = [...new Set(toProvision.map((s) => s.board))];

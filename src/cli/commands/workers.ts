@@ -1,3 +1,5 @@
+import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { workers as workersTable } from '../../db/schema/index.js';
 import { toWorker } from '../../db/workers.js';
 import { positiveInt, printJson, str, type Command } from '../command.js';
 import { table, when } from '../table.js';
@@ -19,18 +21,26 @@ export const workers: Command = {
   },
   async run(ctx, { values, json, out }) {
     const limit = values.limit === undefined ? 50 : positiveInt('--limit', str(values.limit), 1000);
-    const { rows } = await ctx.db.$client.query<Parameters<typeof toWorker>[0]>(
-      `select * from workers
-       where ($1::text[] is null or status = any($1)) and ($2::text is null or k8s_pool = $2)
-         and ($3::text is null or entity_id::text = $3 or lower(entity_name) = lower($3))
-       order by created_at desc limit $4`,
-      [
-        parseStatuses(str(values.status)) ?? null,
-        str(values.board) ?? null,
-        str(values.entity) ?? null,
-        limit,
-      ],
-    );
+    const statuses = parseStatuses(str(values.status));
+    const entity = str(values.entity);
+    const board = str(values.board);
+    const rows = await ctx.db
+      .select()
+      .from(workersTable)
+      .where(
+        and(
+          statuses && inArray(workersTable.status, statuses),
+          board === undefined ? undefined : eq(workersTable.k8sPool, board),
+          entity === undefined
+            ? undefined
+            : or(
+                sql`${workersTable.entityId}::text = ${entity}::text`,
+                sql`lower(${workersTable.entityName}) = lower(${entity}::text)`,
+              ),
+        ),
+      )
+      .orderBy(desc(workersTable.createdAt))
+      .limit(limit);
     const list = rows.map(toWorker);
     if (json) return void printJson(out, { workers: list });
     out.write(
