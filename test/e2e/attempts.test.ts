@@ -91,7 +91,7 @@ describe('MAX_RUNNER_ATTEMPTS (3)', () => {
       if (attempt === 1) {
         const usage = await w.fetch('/usage.json', { token: ADMIN_TOKEN });
         expect(usage.status).toBe(200);
-        const entry = usage.json.jobs.find((j: { jobId: number }) => j.jobId === job.id);
+        const entry = usage.json.jobs.find((j: { job_id: number }) => j.job_id === job.id);
         expect(entry.attempts).toEqual([
           { reason: 'runner_never_registered', pod: expect.any(String), at: expect.any(String) },
         ]);
