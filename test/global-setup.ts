@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { choosePostgres, chooseRedis, type Store } from '../src/demo/stores.js';
 import { chromiumMissing } from './browser/chromium.js';
 import { MACHINE_DATABASE_URL, MACHINE_REDIS_URL } from './helpers/env.js';
+import { SIM_KEYS_ENV, generateSimKeys } from './helpers/sim-keys.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const started: Store[] = [];
@@ -23,6 +24,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     await teardown();
     throw err;
   }
+  // The simulated Apps' keys, made once for every test process (see helpers/sim-keys.ts).
+  process.env[SIM_KEYS_ENV] ??= JSON.stringify(generateSimKeys());
   const missing = chromiumMissing();
   if (missing) say(missing);
   return teardown;

@@ -12,6 +12,7 @@ import type { Counts } from '../../src/repeatables/deps.js';
 import type { ReconcileTask } from '../../src/repeatables/job-schedulers.js';
 import { startWorkerApp, type WorkerApp } from '../../src/worker-app.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from './stores.js';
+import { simApps } from './sim-keys.js';
 import { SECRET, startWeb, type TestWeb } from './web.js';
 
 /**
@@ -65,7 +66,10 @@ export async function startSystem(opts: SystemOptions = {}) {
   const runners: RunnersConfig = parseRunnersConfig(runnersYaml, 'test-runners.yaml');
   const pg: TestDb = await createTestDb({ max: 10 });
   const redis: TestRedis = createTestRedis(opts.redisUrl);
-  const sim: Simulator = await startSimulator(opts.sim);
+  const sim: Simulator = await startSimulator({
+    ...opts.sim,
+    github: { apps: simApps(), ...opts.sim?.github },
+  });
   const web: TestWeb = await startWeb({
     db: pg.db,
     redisUrl: redis.url,
