@@ -14,6 +14,7 @@ import { startWorkerApp, type WorkerApp } from '../../src/worker-app.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from './stores.js';
 import { simApps } from './sim-keys.js';
 import { SECRET, startWeb, type TestWeb } from './web.js';
+import { workerCommand } from './worker-bundle.js';
 
 /**
  * Open to any entity (no allowlist), so its pods run no privileged Docker (refused without the
@@ -160,9 +161,9 @@ export async function startSystem(opts: SystemOptions = {}) {
     clock,
     workers,
     startWorker,
-    /** A real `src/worker.ts` process, configured like production through its environment. */
+    /** A real `src/worker.ts` process (the run's bundle of it), configured like production through its environment. */
     spawnWorker(env: Record<string, string> = {}): ChildProcess {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+      const child = spawn(process.execPath, workerCommand(), {
         env: {
           ...process.env,
           DATABASE_URL: pg.url,
