@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { choosePostgres, chooseRedis, type Store } from '../src/demo/stores.js';
 import { chromiumMissing } from './browser/chromium.js';
 import { MACHINE_DATABASE_URL, MACHINE_REDIS_URL } from './helpers/env.js';
+import { SIM_KEYS_ENV, generateSimKeys } from './helpers/sim-keys.js';
+import { WORKER_BUNDLE_ENV, buildWorkerBundle } from './helpers/worker-bundle.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const started: Store[] = [];
@@ -14,7 +16,9 @@ const started: Store[] = [];
  * the URLs through the environment: the forks pool starts its workers after this has run.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  let removeBundle = () => {};
   const teardown = async () => {
+    removeBundle();
     for (const store of started.reverse()) await store.stop();
   };
   try {
@@ -23,6 +27,14 @@ export default async function setup(): Promise<() => Promise<void>> {
     await teardown();
     throw err;
   }
+  // A nested run (test/browser/missing-chromium.test.ts) uses its parent's bundle.
+  if (!process.env[WORKER_BUNDLE_ENV]) {
+    const bundle = await buildWorkerBundle();
+    removeBundle = () => bundle.remove();
+    process.env[WORKER_BUNDLE_ENV] = bundle.path;
+  }
+  // The simulated Apps' keys, made once for every test process (see helpers/sim-keys.ts).
+  process.env[SIM_KEYS_ENV] ??= JSON.stringify(generateSimKeys());
   const missing = chromiumMissing();
   if (missing) say(missing);
   return teardown;

@@ -62,7 +62,8 @@ describe('the web process (node src/web.ts)', () => {
     req.write('{"zen":');
     await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    // The delivery ends only once the process has begun shutting down.
+    await waitFor(() => out.includes('"msg":"shutting down"'), { what: 'shutting down' });
     req.end('"x"}');
     const [code] = (await exited) as [number | null];
     agent.destroy();

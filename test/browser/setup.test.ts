@@ -12,6 +12,7 @@ import { startSetupWeb, type SetupWeb } from '../deploy/setup-web.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
 import { ADMIN_TOKEN } from '../operator/helpers.js';
 import { chromiumMissing, launchChromium, screenshot, watchPage } from './chromium.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 let sim: GitHubSim;
 let gh: Listening;
@@ -32,7 +33,7 @@ const missing = chromiumMissing();
 beforeAll(async () => {
   if (missing) return;
   browser = await launchChromium();
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   gh = await sim.listen();
   pg = await createTestDb();
   redis = createTestRedis();

@@ -15,6 +15,7 @@ import {
 } from '../../src/github/client.js';
 import { MANIFESTS_DIR, readManifest, type AppKind } from '../../src/api/setup/manifests.js';
 import { createGitHubSim, type GitHubSim, type Listening } from '../../src/sim/github/index.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 let sim: GitHubSim;
 let server: Listening;
@@ -71,7 +72,7 @@ async function exercise(kind: AppKind, permissions: Record<string, 'read' | 'wri
 }
 
 beforeAll(async () => {
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   server = await sim.listen();
   github = createGitHub({
     baseUrl: server.url,

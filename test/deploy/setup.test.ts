@@ -11,6 +11,7 @@ import { createGitHubSim, type GitHubSim, type Listening } from '../../src/sim/g
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
 import { ADMIN_TOKEN } from '../operator/helpers.js';
 import { NAMES, startSetupWeb, unescapeHtml, type SetupWeb } from './setup-web.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 let sim: GitHubSim;
 let gh: Listening;
@@ -22,7 +23,7 @@ const token = ADMIN_TOKEN;
 const stores = () => ({ db: pg.db, redisUrl: redis.url, prefix: redis.prefix, githubUrl: gh.url });
 
 beforeAll(async () => {
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   gh = await sim.listen();
   pg = await createTestDb();
   redis = createTestRedis();

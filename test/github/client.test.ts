@@ -7,6 +7,7 @@ import { RateLimitedError } from '../../src/github/errors.js';
 import type { ResilienceOptions } from '../../src/github/resilience.js';
 import type { GitHubSim, Listening } from '../../src/sim/github/index.js';
 import { createGitHubSim, decodeJitConfig } from '../../src/sim/github/index.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 const JIT = 'POST /orgs/{org}/actions/runners/generate-jitconfig';
 const MINT = 'POST /app/installations/{installation_id}/access_tokens';
@@ -55,7 +56,7 @@ function client(
 const org = () => sim.state.account('acme')!;
 
 beforeAll(async () => {
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   sim.addOrg({ login: 'acme' });
   sim.addUser({ login: 'alice' });
   sim.addRepo({ owner: 'alice', name: 'tool' });

@@ -3,6 +3,7 @@ import { createLogger } from '../../src/logger.js';
 import { createGitHub } from '../../src/github/client.js';
 import type { GitHubSim, Listening } from '../../src/sim/github/index.js';
 import { createGitHubSim } from '../../src/sim/github/index.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 const MINT = 'POST /app/installations/{installation_id}/access_tokens';
 const RUNNERS = 'GET /orgs/{org}/actions/runners';
@@ -11,7 +12,7 @@ let sim: GitHubSim;
 let server: Listening;
 
 beforeAll(async () => {
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   sim.addOrg({ login: 'acme' });
   server = await sim.listen();
 });

@@ -12,7 +12,9 @@ import type { Counts } from '../../src/repeatables/deps.js';
 import type { ReconcileTask } from '../../src/repeatables/job-schedulers.js';
 import { startWorkerApp, type WorkerApp } from '../../src/worker-app.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from './stores.js';
+import { simApps } from './sim-keys.js';
 import { SECRET, startWeb, type TestWeb } from './web.js';
+import { workerCommand } from './worker-bundle.js';
 
 /**
  * Open to any entity (no allowlist), so its pods run no privileged Docker (refused without the
@@ -65,7 +67,10 @@ export async function startSystem(opts: SystemOptions = {}) {
   const runners: RunnersConfig = parseRunnersConfig(runnersYaml, 'test-runners.yaml');
   const pg: TestDb = await createTestDb({ max: 10 });
   const redis: TestRedis = createTestRedis(opts.redisUrl);
-  const sim: Simulator = await startSimulator(opts.sim);
+  const sim: Simulator = await startSimulator({
+    ...opts.sim,
+    github: { apps: simApps(), ...opts.sim?.github },
+  });
   const web: TestWeb = await startWeb({
     db: pg.db,
     redisUrl: redis.url,
@@ -158,9 +163,9 @@ export async function startSystem(opts: SystemOptions = {}) {
     clock,
     workers,
     startWorker,
-    /** A real `src/worker.ts` process, configured like production through its environment. */
+    /** A real `src/worker.ts` process (the run's bundle of it), configured like production through its environment. */
     spawnWorker(env: Record<string, string> = {}): ChildProcess {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+      const child = spawn(process.execPath, workerCommand(), {
         env: {
           ...process.env,
           DATABASE_URL: pg.url,

@@ -1,13 +1,16 @@
 /**
- * The operator CLI as operators run it: a real child process (`node --import tsx src/cli/main.ts`,
- * what `npm run cli --` runs) configured only through its environment, against a system that
- * served one job end to end and has one waiting (the simulator has no node of its board).
+ * The operator CLI against a system that served one job end to end and has one waiting (the
+ * simulator has no node of its board), configured only through its environment. Commands run
+ * in-process through `runCli` (what src/cli/main.ts calls) with a private environment; one test
+ * spawns the real entry (`node --import tsx src/cli/main.ts`, what `npm run cli --` runs) for its
+ * exit code and output.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli.js';
 import { redisKeys } from '../../src/queues/keys.js';
 import { jobIds } from '../../src/queues/registry.js';
 import { jobRow, org, waitForJob } from '../helpers/scenario.js';
@@ -25,13 +28,30 @@ let env: Record<string, string>;
 let done: { id: number };
 let waiting: { id: number };
 
-/** Runs the CLI to completion; `extra` overrides (or, as undefined, removes) variables. */
-function cli(args: string[], extra: Record<string, string | undefined> = {}): Promise<Run> {
+/** The CLI's environment: the test's, with `extra` overriding (or, as undefined, removing) variables. */
+function envWith(extra: Record<string, string | undefined>): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...env, ...extra })) if (v !== undefined) merged[k] = v;
+  return merged;
+}
+
+/** Runs one CLI invocation in-process to completion, as src/cli/main.ts does. */
+async function cli(args: string[], extra: Record<string, string | undefined> = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: envWith(extra),
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs the real entry as a child process (`npm run cli -- …`). */
+function spawnCli(args: string[], extra: Record<string, string | undefined> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: merged,
+      env: envWith(extra),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -109,8 +129,24 @@ afterAll(async () => {
   await sys?.close();
 });
 
-// Each CLI run is a fresh Node process (about a second); leave room on a loaded machine.
+// The spawned process takes a second or more; leave room on a loaded machine.
 const SLOW = { timeout: 60_000 };
+
+describe('the real entry point', SLOW, () => {
+  it('a child process prints what the command says and exits with its code', async () => {
+    const [ok, usage, failed] = await Promise.all([
+      spawnCli(['jobs', '--status', 'pending', '--json']),
+      spawnCli(['frobnicate'], { DATABASE_URL: undefined, DEPLOY_ENV: undefined }),
+      spawnCli(['job', '999']),
+    ]);
+    const pending = json(ok);
+    expect(pending.jobs.map((j: any) => [j.jobId, j.status])).toEqual([[waiting.id, 'pending']]);
+    refused(usage, 2, 'rise-runners: unknown command "frobnicate"');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toBe('rise-runners job: no job 999 is recorded\n');
+  });
+});
 
 describe('reading', SLOW, () => {
   it('--help lists every command and exits 0 without touching a database', async () => {
@@ -236,7 +272,10 @@ describe('acting', SLOW, () => {
     );
     expect(why.stdout).toContain('→ npm run cli -- undrain scw-em-rv1');
 
-    const undrained = await cli(['undrain', 'scw-em-rv1']);
+    // A real process, as before: the worker reads drains through a 1 s cache (src/db/drains.ts),
+    // so an undrain within a second of its last read can have its matching pass see the board
+    // still drained; an in-process run is that fast, a fresh process is not.
+    const undrained = await spawnCli(['undrain', 'scw-em-rv1']);
     expect([undrained.code, undrained.stdout]).toEqual([
       0,
       'undrained scw-em-rv1; a matching pass is queued\n',

@@ -8,10 +8,12 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisKeys } from '../../src/queues/keys.js';
 import { encodeJitConfig } from '../../src/sim/github/runners.js';
 import type { Runner } from '../../src/sim/github/model.js';
 import { org, user, waitForJob } from '../helpers/scenario.js';
 import { startSystem, type TestSystem } from '../helpers/system.js';
+import { waitFor } from '../helpers/wait.js';
 import { SECRET } from '../helpers/web.js';
 import { ADMIN_TOKEN, startOperatorWeb, type OperatorWeb } from './helpers.js';
 
@@ -126,8 +128,13 @@ beforeAll(async () => {
         (await web.fetch(path, { headers: { cookie: `rise_session=${session}` } })).status,
       ).toBe(200);
     }
-    // The leader republishes the cluster snapshot every 2 s: one more round of it.
-    await new Promise((r) => setTimeout(r, 2_500));
+    // The leader republishes the cluster snapshot every 2 s (stamped with its time): one more
+    // round of it.
+    const snapshotKey = redisKeys(sys.redis.prefix).cluster;
+    const shown = await sys.redis.redis.get(snapshotKey);
+    await waitFor(async () => (await sys.redis.redis.get(snapshotKey)) !== shown, {
+      what: 'the cluster snapshot published again',
+    });
   } finally {
     sampling = false;
     await sampler;

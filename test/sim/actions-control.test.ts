@@ -3,13 +3,14 @@ import { actionsControlRouter, createActionsRuntime } from '../../src/sim/action
 import type { ActionsRuntime } from '../../src/sim/actions/index.js';
 import type { GitHubSim, Listening } from '../../src/sim/github/index.js';
 import { createGitHubSim } from '../../src/sim/github/index.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 let sim: GitHubSim;
 let actions: ActionsRuntime;
 let server: Listening;
 
 beforeAll(async () => {
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   actions = createActionsRuntime({ github: sim });
   sim.controlRouter.use('/actions', actionsControlRouter(actions));
   server = await sim.listen();

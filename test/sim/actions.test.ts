@@ -15,6 +15,7 @@ import type {
 } from '../../src/sim/types.js';
 import type { DockerMode } from '../../src/config/runners.js';
 import { modeGrants } from '../../src/kube/pod-security.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 const SECRET = 'actions-secret';
 
@@ -93,7 +94,7 @@ const hooksFor = (jobId: number) => hooks.filter((h) => h.payload.workflow_job.i
 
 beforeAll(async () => {
   await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   sim.setWebhookTarget(`http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/`, SECRET);
   sim.addOrg({ login: 'acme' });
   sim.addRepo({ owner: 'acme', name: 'widgets' });

@@ -4,6 +4,7 @@ import { Octokit } from '@octokit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GitHubSim, Listening } from '../../src/sim/github/index.js';
 import { createGitHubSim } from '../../src/sim/github/index.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 let sim: GitHubSim;
 let server: Listening;
@@ -38,7 +39,7 @@ async function status(p: Promise<unknown>): Promise<{ status: number; message: s
 }
 
 beforeAll(async () => {
-  sim = createGitHubSim({ tokenTtlMs: 60_000 });
+  sim = createGitHubSim({ apps: simApps(), tokenTtlMs: 60_000 });
   sim.addOrg({ login: 'acme' });
   sim.addUser({ login: 'alice' });
   sim.addRepo({ owner: 'acme', name: 'widgets' });

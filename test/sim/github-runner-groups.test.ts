@@ -3,6 +3,7 @@ import { Octokit } from '@octokit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GitHubSim, Listening } from '../../src/sim/github/index.js';
 import { createGitHubSim, decodeJitConfig } from '../../src/sim/github/index.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 let sim: GitHubSim;
 let server: Listening;
@@ -21,7 +22,7 @@ async function status(p: Promise<unknown>): Promise<number> {
 }
 
 beforeAll(async () => {
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   sim.addOrg({ login: 'acme' });
   sim.addOrg({ login: 'other' });
   sim.addRepo({ owner: 'acme', name: 'open', private: false });

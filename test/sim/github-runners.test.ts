@@ -3,6 +3,7 @@ import { Octokit } from '@octokit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GitHubSim, Listening } from '../../src/sim/github/index.js';
 import { createGitHubSim, decodeJitConfig } from '../../src/sim/github/index.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 let sim: GitHubSim;
 let server: Listening;
@@ -39,7 +40,7 @@ async function installationClient(kind: 'org' | 'personal', installationId: numb
 }
 
 beforeAll(async () => {
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   sim.addOrg({ login: 'acme' });
   sim.addUser({ login: 'alice' });
   sim.addRepo({ owner: 'acme', name: 'widgets' });

@@ -7,6 +7,7 @@ import { verify } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GitHubSim, Listening } from '../../src/sim/github/index.js';
 import { createGitHubSim } from '../../src/sim/github/index.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 const SECRET = 'webhook-secret';
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -57,7 +58,7 @@ let app: App;
 beforeAll(async () => {
   receiver = new Receiver();
   await new Promise<void>((r) => receiver.server.listen(0, '127.0.0.1', r));
-  sim = createGitHubSim();
+  sim = createGitHubSim({ apps: simApps() });
   sim.setWebhookTarget(receiver.url, SECRET);
   server = await sim.listen();
   app = new App({

@@ -8,6 +8,7 @@ import { createKube, loadKubeConfig } from '../../src/kube/client.js';
 import { collectDiagnostics, LOG_LIMIT_BYTES, LOG_LINE_BYTES } from '../../src/kube/diagnostics.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { runnerPod } from '../helpers/kube-sim.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -17,7 +18,7 @@ afterEach(async () => {
 
 /** A pod whose runner container wrote `lines` and exited 1 (no node: only the test moves it). */
 async function failedPod(lines: string[]) {
-  sim = await startSimulator();
+  sim = await startSimulator({ github: { apps: simApps() } });
   const kube = createKube({
     config: loadKubeConfig({ yaml: sim.kubeconfig }),
     namespace: 'default',

@@ -13,6 +13,7 @@ import { RUNNER_TAINT } from '../../src/kube/constants.js';
 import { jitSecret, runnerPod, type RunnerPodSpec } from '../../src/kube/manifests.js';
 import { startSimulator, type Simulator, type StartupOptions } from '../../src/sim/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { simApps } from '../helpers/sim-keys.js';
 
 const namespace = 'runners';
 let sim: Simulator | undefined;
@@ -26,6 +27,7 @@ async function start(
   nodes = [{ name: 'em-1', board: 'scw-em-rv1' }],
 ) {
   sim = await startSimulator({
+    github: { apps: simApps() },
     startup,
     nodes: nodes.map((n) => ({ ...n, taints: [RUNNER_TAINT] })),
   });
