@@ -7,7 +7,7 @@ import { publishClusterSnapshots } from './cluster/snapshot-publisher.js';
 import type { Config } from './config/env.js';
 import type { RunnersConfig } from './config/runners.js';
 import type { Db } from './db/client.js';
-import { drainChecker } from './db/drains.js';
+import { isBoardDrained } from './db/drains.js';
 import type { GitHub } from './github/client.js';
 import type { Kube } from './kube/client.js';
 import { createClusterView, type ClusterView } from './kube/cluster-view.js';
@@ -86,7 +86,7 @@ export async function startWorkerApp(deps: WorkerAppDeps): Promise<WorkerApp> {
     cluster,
     queues,
     namePrefix: config.names.runnerPrefix,
-    isDrained: drainChecker(deps.db),
+    isDrained: (board) => isBoardDrained(deps.db, board),
     maxRunnerAttempts: config.maxRunnerAttempts,
     log,
   });

@@ -18,13 +18,14 @@ export async function drainedBoards(db: Db): Promise<(typeof boardDrains.$inferS
   return db.select().from(boardDrains).orderBy(asc(boardDrains.board));
 }
 
-/** `isDrained` for the matching pass, read at most once a second per process. */
-export function drainChecker(db: Db, ttlMs = 1_000): (board: string) => Promise<boolean> {
-  let cached: { at: number; boards: Set<string> } | undefined;
-  return async (board) => {
-    if (!cached || Date.now() - cached.at > ttlMs) {
-      cached = { at: Date.now(), boards: new Set((await drainedBoards(db)).map((d) => d.board)) };
-    }
-    return cached.boards.has(board);
-  };
+/**
+ * `isDrained` for the matching pass: read at every pass (one primary-key lookup), never cached,
+ * so the pass an undrain queues sees the board open at once.
+ */
+export async function isBoardDrained(db: Db, board: string): Promise<boolean> {
+  const rows = await db
+    .select({ board: boardDrains.board })
+    .from(boardDrains)
+    .where(eq(boardDrains.board, board));
+  return rows.length > 0;
 }
