@@ -6,12 +6,19 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterSnapshot } from '../../src/queues/cache-values.js';
 import { redisKeys } from '../../src/queues/keys.js';
-import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
-import { ADMIN_TOKEN, insertJob, startOperatorWeb, type OperatorWeb } from '../operator/helpers.js';
+import type { TestDb, TestRedis } from '../helpers/stores.js';
+import {
+  ADMIN_TOKEN,
+  insertJob,
+  startOperatorStack,
+  type OperatorStack,
+  type OperatorWeb,
+} from '../operator/helpers.js';
 import { chromiumMissing, launchChromium, screenshot, watchPage } from './chromium.js';
 
 let pg: TestDb;
 let redis: TestRedis;
+let stack: OperatorStack;
 let web: OperatorWeb;
 let browser: Browser;
 let context: BrowserContext;
@@ -25,14 +32,9 @@ const BOARDS = ['scw-em-rv1', 'cloudv10x-rvv', 'cloudv10x-pioneer'];
 
 beforeAll(async () => {
   if (missing) return;
-  pg = await createTestDb();
-  redis = createTestRedis();
-  web = await startOperatorWeb({
-    db: pg.db,
-    redisUrl: redis.url,
-    prefix: redis.prefix,
-    adminToken: ADMIN_TOKEN,
-  });
+  stack = await startOperatorStack();
+  ({ pg, redis } = stack);
+  web = await stack.web();
   const pods: ClusterSnapshot['pods'] = [];
   let id = 1;
   // Six pools: two entities with long names on three boards, each with long labels and many jobs.
@@ -121,9 +123,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await browser?.close();
-  await web?.close();
-  await redis?.drop();
-  await pg?.drop();
+  await stack?.close();
 });
 
 describe('/usage at 1280 px', { timeout: 60_000 }, () => {

@@ -7,8 +7,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { startMetricsServer } from '../../src/metrics/server.js';
-import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
-import { ADMIN_TOKEN, startOperatorWeb, type OperatorWeb } from '../operator/helpers.js';
+import { startOperatorStack, type OperatorStack, type OperatorWeb } from '../operator/helpers.js';
 import { exposedNames, metricNames } from './promql.js';
 
 interface Rule {
@@ -40,20 +39,13 @@ const dashboardExprs = [
   ...dashboard.templating.list.flatMap((v) => (typeof v.query === 'object' ? [v.query.query] : [])),
 ];
 
-let pg: TestDb;
-let redis: TestRedis;
+let stack: OperatorStack;
 let web: OperatorWeb;
 let exposed: Set<string>;
 
 beforeAll(async () => {
-  pg = await createTestDb();
-  redis = createTestRedis();
-  web = await startOperatorWeb({
-    db: pg.db,
-    redisUrl: redis.url,
-    prefix: redis.prefix,
-    adminToken: ADMIN_TOKEN,
-  });
+  stack = await startOperatorStack();
+  web = await stack.web();
   const worker = await startMetricsServer({
     port: 0,
     host: '127.0.0.1',
@@ -71,9 +63,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await web?.close();
-  await pg?.drop();
-  await redis?.drop();
+  await stack?.close();
 });
 
 describe('what /metrics exposes', () => {

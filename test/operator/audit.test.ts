@@ -5,26 +5,29 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
-import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
-import { ADMIN_TOKEN, insertJob, startOperatorWeb, type OperatorWeb } from './helpers.js';
+import type { TestDb, TestRedis } from '../helpers/stores.js';
+import {
+  ADMIN_TOKEN,
+  insertJob,
+  startOperatorStack,
+  type OperatorStack,
+  type OperatorWeb,
+} from './helpers.js';
 
 let pg: TestDb;
 let redis: TestRedis;
+let stack: OperatorStack;
 let readOnly: OperatorWeb;
 let writable: OperatorWeb;
 
 beforeAll(async () => {
-  pg = await createTestDb();
-  redis = createTestRedis();
-  const common = { db: pg.db, redisUrl: redis.url, prefix: redis.prefix, adminToken: ADMIN_TOKEN };
-  readOnly = await startOperatorWeb(common);
-  writable = await startOperatorWeb({ ...common, bullBoardReadOnly: false });
+  stack = await startOperatorStack();
+  ({ pg, redis } = stack);
+  readOnly = await stack.web();
+  writable = await stack.web({ bullBoardReadOnly: false });
 });
 afterAll(async () => {
-  await readOnly?.close();
-  await writable?.close();
-  await redis?.drop();
-  await pg?.drop();
+  await stack?.close();
 });
 
 const entries = async () =>

@@ -13,26 +13,28 @@ import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/env.js';
 import { closeDb, createDb } from '../../src/db/client.js';
 import { listenLocal } from '../helpers/http.js';
-import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
-import { ADMIN_TOKEN, insertJob, startOperatorWeb, type OperatorWeb } from './helpers.js';
+import type { TestDb } from '../helpers/stores.js';
+import {
+  ADMIN_TOKEN,
+  insertJob,
+  startOperatorStack,
+  type OperatorStack,
+  type OperatorWeb,
+} from './helpers.js';
 
 let pg: TestDb;
-let redis: TestRedis;
+let stack: OperatorStack;
 let web: OperatorWeb;
 let proxied: OperatorWeb;
 
 beforeAll(async () => {
-  pg = await createTestDb();
-  redis = createTestRedis();
-  const common = { db: pg.db, redisUrl: redis.url, prefix: redis.prefix, adminToken: ADMIN_TOKEN };
-  web = await startOperatorWeb(common);
-  proxied = await startOperatorWeb({ ...common, trustProxy: true });
+  stack = await startOperatorStack();
+  ({ pg } = stack);
+  web = await stack.web();
+  proxied = await stack.web({ trustProxy: true });
 });
 afterAll(async () => {
-  await web?.close();
-  await proxied?.close();
-  await redis?.drop();
-  await pg?.drop();
+  await stack?.close();
 });
 
 const login = (w: OperatorWeb, token: string, headers: Record<string, string> = {}) =>

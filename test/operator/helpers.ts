@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createProducerRedis } from '../../src/queues/connection.js';
 import { closeQueues, createQueues } from '../../src/queues/producers.js';
+import { createTestDb, createTestRedis } from '../helpers/stores.js';
 import { DEFAULT_RUNNERS, SECRET } from '../helpers/web.js';
 import { listenLocal, readResponse } from '../helpers/http.js';
 
@@ -14,7 +15,7 @@ export const ADMIN_TOKEN = 'operator-token-0123456789abcdef-0123456789';
  * The real web app with operator pages on a random port (test/helpers/web.ts starts it without
  * ADMIN_TOKEN). Several may share one schema and prefix, e.g. next to startSystem's.
  */
-export async function startOperatorWeb(opts: {
+export interface OperatorWebOptions {
   db: Db;
   redisUrl: string;
   prefix: string;
@@ -22,7 +23,9 @@ export async function startOperatorWeb(opts: {
   runners?: RunnersConfig;
   trustProxy?: boolean;
   bullBoardReadOnly?: boolean;
-}) {
+}
+
+export async function startOperatorWeb(opts: OperatorWebOptions) {
   const redis = createProducerRedis(opts.redisUrl);
   redis.on('error', () => undefined);
   const queues = createQueues(redis, opts.prefix);
@@ -67,6 +70,38 @@ export async function startOperatorWeb(opts: {
 }
 
 export type OperatorWeb = Awaited<ReturnType<typeof startOperatorWeb>>;
+
+/**
+ * A test schema and key prefix of their own, and operator webs on them (with ADMIN_TOKEN unless
+ * told otherwise); `close()` stops every web it started and drops both stores.
+ */
+export async function startOperatorStack() {
+  const pg = await createTestDb();
+  const redis = createTestRedis();
+  const webs: OperatorWeb[] = [];
+  return {
+    pg,
+    redis,
+    async web(opts: Omit<Partial<OperatorWebOptions>, 'db' | 'redisUrl' | 'prefix'> = {}) {
+      const web = await startOperatorWeb({
+        db: pg.db,
+        redisUrl: redis.url,
+        prefix: redis.prefix,
+        adminToken: ADMIN_TOKEN,
+        ...opts,
+      });
+      webs.push(web);
+      return web;
+    },
+    async close() {
+      for (const web of webs) await web.close();
+      await redis.drop();
+      await pg.drop();
+    },
+  };
+}
+
+export type OperatorStack = Awaited<ReturnType<typeof startOperatorStack>>;
 
 /** Inserts a job row directly (the webhook path is tested elsewhere). */
 export async function insertJob(

@@ -2,11 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainBoard } from '../../src/db/drains.js';
 import { redisKeys } from '../../src/queues/keys.js';
 import type { ClusterSnapshot } from '../../src/queues/cache-values.js';
-import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
-import { ADMIN_TOKEN, insertJob, startOperatorWeb, type OperatorWeb } from './helpers.js';
+import type { TestDb, TestRedis } from '../helpers/stores.js';
+import {
+  ADMIN_TOKEN,
+  insertJob,
+  startOperatorStack,
+  type OperatorStack,
+  type OperatorWeb,
+} from './helpers.js';
 
 let pg: TestDb;
 let redis: TestRedis;
+let stack: OperatorStack;
 let web: OperatorWeb;
 const EVIL = '<b>evil&co</b>';
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
@@ -39,14 +46,9 @@ const snapshot: ClusterSnapshot = {
 };
 
 beforeAll(async () => {
-  pg = await createTestDb();
-  redis = createTestRedis();
-  web = await startOperatorWeb({
-    db: pg.db,
-    redisUrl: redis.url,
-    prefix: redis.prefix,
-    adminToken: ADMIN_TOKEN,
-  });
+  stack = await startOperatorStack();
+  ({ pg, redis } = stack);
+  web = await stack.web();
   await redis.redis.set(redisKeys(redis.prefix).cluster, JSON.stringify(snapshot));
   // Entity 1 (acme): one running job on the runner aaa, two pending behind it.
   await insertJob(pg.db, {
@@ -83,9 +85,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await web?.close();
-  await redis?.drop();
-  await pg?.drop();
+  await stack?.close();
 });
 
 const get = (path: string, accept = 'application/json') =>

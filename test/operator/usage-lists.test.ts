@@ -6,11 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIST_LIMIT } from '../../src/explain/usage-lists.js';
 import type { ClusterSnapshot } from '../../src/queues/cache-values.js';
 import { redisKeys } from '../../src/queues/keys.js';
-import { createTestDb, createTestRedis, type TestDb, type TestRedis } from '../helpers/stores.js';
-import { ADMIN_TOKEN, insertJob, startOperatorWeb, type OperatorWeb } from './helpers.js';
+import type { TestDb, TestRedis } from '../helpers/stores.js';
+import {
+  ADMIN_TOKEN,
+  insertJob,
+  startOperatorStack,
+  type OperatorStack,
+  type OperatorWeb,
+} from './helpers.js';
 
 let pg: TestDb;
 let redis: TestRedis;
+let stack: OperatorStack;
 let web: OperatorWeb;
 const EVIL = '<img src=x onerror=alert(1)>';
 const T0 = Date.now();
@@ -71,14 +78,9 @@ async function insertWorker(
 }
 
 beforeAll(async () => {
-  pg = await createTestDb();
-  redis = createTestRedis();
-  web = await startOperatorWeb({
-    db: pg.db,
-    redisUrl: redis.url,
-    prefix: redis.prefix,
-    adminToken: ADMIN_TOKEN,
-  });
+  stack = await startOperatorStack();
+  ({ pg, redis } = stack);
+  web = await stack.web();
   await redis.redis.set(redisKeys(redis.prefix).cluster, JSON.stringify(snapshot));
   // scw-em-rv1, entity 1: job 1 runs on runner-a, 2 and 3 wait, 5 waited from -200 to -100 min.
   await insertJob(pg.db, {
@@ -131,9 +133,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await web?.close();
-  await redis?.drop();
-  await pg?.drop();
+  await stack?.close();
 });
 
 const get = (path: string, accept = 'application/json') =>
