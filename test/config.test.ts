@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +12,7 @@ import {
   resolvePool,
   routesToStaging,
 } from '../src/config/runners.js';
+import { webStartupFailure } from './helpers/web-start.js';
 
 const base = {
   DATABASE_URL: 'postgres://u:pw@db:5432/app',
@@ -193,25 +192,16 @@ describe('https for URLs that carry payloads and tokens', () => {
   });
 
   it('stops the web process at start-up with one line naming the variable, exit 1', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/web.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
-        REDIS_URL: 'redis://127.0.0.1:1',
-        DEPLOY_ENV: 'prod',
-        GHAPP_WEBHOOK_SECRET: 's',
-        STAGING_URL: 'http://staging.example.org/webhook',
-        STAGING_FORWARD_SECRET: FORWARD,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stderr } = await webStartupFailure({
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      DEPLOY_ENV: 'prod',
+      GHAPP_WEBHOOK_SECRET: 's',
+      STAGING_URL: 'http://staging.example.org/webhook',
+      STAGING_FORWARD_SECRET: FORWARD,
     });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const [code] = (await once(child, 'exit')) as [number | null];
-    clearTimeout(deadline);
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([
+    expect(stderr).toEqual([
       'web: Invalid configuration: STAGING_URL must be an https:// URL (http:// only for localhost or 127.0.0.1), not http://staging.example.org',
     ]);
   });
@@ -571,25 +561,15 @@ overrides: [{ entity: 1, labels: [a], board: b, image: i, pod: { docker: none } 
     const dir = mkdtempSync(join(tmpdir(), 'rise-tenancy-'));
     const path = join(dir, 'runners.yaml');
     writeFileSync(path, 'pools: [{ labels: [a], board: b, image: i }]\n');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/web.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
-        REDIS_URL: 'redis://127.0.0.1:1',
-        DEPLOY_ENV: 'prod',
-        GHAPP_WEBHOOK_SECRET: 's',
-        RUNNERS_CONFIG: path,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stderr } = await webStartupFailure({
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      DEPLOY_ENV: 'prod',
+      GHAPP_WEBHOOK_SECRET: 's',
+      RUNNERS_CONFIG: path,
     });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    // A web process that starts after all must not outlive the test.
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const [code] = (await once(child, 'exit')) as [number | null];
-    clearTimeout(deadline);
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([
+    expect(stderr).toEqual([
       `web: Invalid configuration: ${path}: pools[0].pod.docker: pool ["a"] is privileged (docker: privileged, the default), which gives workflow code root on the node; only allowlisted tenants may use it: set allowlist: true, or docker: rootless or none`,
     ]);
   });

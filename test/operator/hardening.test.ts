@@ -2,8 +2,6 @@
  * Operator login and probes under pressure: throttled logins, long admin tokens, POST-only
  * logout, Secure cookies, a /ready that names what is down, and GitHub links only over https.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secureCookie } from '../../src/api/auth.js';
@@ -21,6 +19,7 @@ import {
   type OperatorStack,
   type OperatorWeb,
 } from './helpers.js';
+import { webStartupFailure } from '../helpers/web-start.js';
 
 let pg: TestDb;
 let stack: OperatorStack;
@@ -134,17 +133,12 @@ describe('ADMIN_TOKEN', () => {
   });
 
   it('a short one stops the web process at start-up with one line naming it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/web.ts'], {
-      env: { PATH: process.env.PATH, ...base, ADMIN_TOKEN: 'short-token-0123456789' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stderr } = await webStartupFailure({
+      ...base,
+      ADMIN_TOKEN: 'short-token-0123456789',
     });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const [code] = (await once(child, 'exit')) as [number | null];
-    clearTimeout(deadline);
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([
+    expect(stderr).toEqual([
       'web: Invalid configuration: ADMIN_TOKEN is invalid: must be at least 32 characters',
     ]);
   });
