@@ -22,12 +22,21 @@ export interface RunnerAttempt {
  * for a reason of ATTEMPT_REASONS and no job names it as its runner (it never took a job).
  * Derived from the workers rows, so there is no second record to keep in step.
  */
-const ATTEMPT = `w.status = 'failed'
+export const ATTEMPT = `w.status = 'failed'
   and w.failure_info->>'reason' in (${ATTEMPT_REASONS.map((r) => `'${r}'`).join(', ')})
   and not exists (select 1 from jobs r where r.runner_name = w.pod_name)`;
 
 const ATTEMPTS_JSON = `jsonb_agg(jsonb_build_object('reason', w.failure_info->>'reason',
   'pod', w.pod_name, 'at', w.completed_at) order by w.completed_at, w.pod_name)`;
+
+/**
+ * SQL: true while the job (a `jobs` row, unaliased) has fewer than `$param` attempts, or `$param`
+ * is null (no cap). The demand count uses it, so a job cannot get one more runner from a worker
+ * that failed after `failExhaustedJobs` ran in the same pass.
+ */
+export const attemptsLeft = (param: string) =>
+  `(${param}::int is null or (select count(*) from workers w
+     where w.reserved_for_job_id = jobs.job_id and ${ATTEMPT}) < ${param}::int)`;
 
 /** Each job's failed runner attempts, oldest first (jobs with none are left out). */
 export async function runnerAttempts(

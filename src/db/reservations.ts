@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { failExhaustedJobs } from './attempts.js';
+import { attemptsLeft, failExhaustedJobs } from './attempts.js';
 import type { Db } from './client.js';
 import type { RawRow } from './raw.js';
 import type { jobs, workers, JobRow } from './schema/index.js';
@@ -54,7 +54,7 @@ with pending as (
     installation_id, k8s_image,
     row_number() over (partition by entity_id, job_labels order by created_at, job_id) as rn,
     count(*) over (partition by entity_id, job_labels) as pending
-  from jobs where k8s_pool = $1 and status = 'pending'
+  from jobs where k8s_pool = $1 and status = 'pending' and ${attemptsLeft('$3')}
 ), available as (
   select w.entity_id, w.job_labels, count(*)::int as available
   from workers w
@@ -90,8 +90,13 @@ export async function boardDeficits(
   client: PoolClient | Db['$client'],
   board: string,
   limitPerPool: number,
+  maxRunnerAttempts?: number,
 ): Promise<PoolDeficit[]> {
-  const { rows } = await client.query<DeficitRow>(DEFICITS_SQL, [board, limitPerPool]);
+  const { rows } = await client.query<DeficitRow>(DEFICITS_SQL, [
+    board,
+    limitPerPool,
+    maxRunnerAttempts || null,
+  ]);
   const pools = new Map<string, PoolDeficit>();
   for (const r of rows) {
     const key = `${r.entity_id}:${JSON.stringify(r.job_labels)}`;
@@ -184,10 +189,15 @@ export function reserveWorkers(
     );
     const free = plan.freeSlots(boardWorkers.rows.map((r) => r.pod_name));
     if (free === 0) {
-      const pools = await boardDeficits(client, board, 1);
+      const pools = await boardDeficits(client, board, 1, plan.maxRunnerAttempts);
       return { free, pools, reserved: [], waiting: allWaiting(pools), turnOrder: [], exhausted };
     }
-    const pools = await boardDeficits(client, board, Math.min(free, maxPerPass));
+    const pools = await boardDeficits(
+      client,
+      board,
+      Math.min(free, maxPerPass),
+      plan.maxRunnerAttempts,
+    );
     if (pools.length === 0)
       return { free, pools, reserved: [], waiting: new Map(), turnOrder: [], exhausted };
 
