@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import type { Request, Response } from 'express';
 import type { RunnersConfig } from '../../config/runners.js';
 import type { DeliveryRecord } from '../../db/ingest.js';
 import type { Logger } from '../../logger.js';
@@ -59,9 +59,15 @@ function classify(
   return { kind: 'record', record: { ...record, detail } };
 }
 
-/** `POST /webhook` and `POST /`: verify, classify, record (or forward), answer. */
-export function webhookRouter(deps: WebhookDeps): Router {
-  const router = express.Router();
+/** The paths GitHub posts deliveries to. */
+export const WEBHOOK_PATHS = ['/webhook', '/'];
+
+/**
+ * The handler of `POST /webhook` and `POST /` (WEBHOOK_PATHS): verify, classify, record (or
+ * forward), answer. Mounted on the app itself rather than in a Router of its own: a nested
+ * router is a second dispatch (closures, URL parse, layer match) on every delivery.
+ */
+export function webhookHandler(deps: WebhookDeps): (req: Request, res: Response) => Promise<void> {
   const budget = createInflightBudget(deps.inflightBytes ?? DEFAULT_INFLIGHT_BYTES);
   const secrets = deps.secrets.filter((s) => s !== '');
   // prom-client children per label set: one Map lookup per delivery instead of hashing labels.
@@ -232,8 +238,5 @@ export function webhookRouter(deps: WebhookDeps): Router {
     }
   }
 
-  const handler = (req: Request, res: Response) => handle(req, res);
-  router.post('/webhook', handler);
-  router.post('/', handler);
-  return router;
+  return handle;
 }
