@@ -17,7 +17,7 @@ import { healthRouter } from './health.js';
 import { metricsRouter } from './metrics-route.js';
 import { setupRouter, type SetupConfig } from './setup/routes.js';
 import { createRecorder, type Recorder, type RecorderDeps } from './webhook/recorder.js';
-import { WEBHOOK_PATHS, webhookHandler } from './webhook/route.js';
+import { isWebhookPath, webhookHandler } from './webhook/route.js';
 
 export interface WebDeps {
   config: Pick<
@@ -59,24 +59,22 @@ export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder 
   const app = createApp({
     log: deps.log,
     trustProxy: deps.config.trustProxy,
-    // First: the hot path matches before any operator route is looked at.
-    posts: [
-      {
-        paths: WEBHOOK_PATHS,
-        handler: webhookHandler({
-          secrets: deps.config.webhookSecrets,
-          runners: deps.runners,
-          deployEnv: deps.config.deployEnv,
-          stagingUrl: deps.config.stagingUrl,
-          stagingForwardSecret: deps.config.stagingForwardSecret,
-          forwardTimeoutMs: 8_000,
-          recorder,
-          log: deps.log,
-          metrics: deps.metrics,
-          inflightBytes: deps.config.webhookInflightBytes,
-        }),
-      },
-    ],
+    // Ahead of Express: the hot path never walks the operator routes (or any router).
+    webhook: {
+      matches: isWebhookPath,
+      handler: webhookHandler({
+        secrets: deps.config.webhookSecrets,
+        runners: deps.runners,
+        deployEnv: deps.config.deployEnv,
+        stagingUrl: deps.config.stagingUrl,
+        stagingForwardSecret: deps.config.stagingForwardSecret,
+        forwardTimeoutMs: 8_000,
+        recorder,
+        log: deps.log,
+        metrics: deps.metrics,
+        inflightBytes: deps.config.webhookInflightBytes,
+      }),
+    },
     routers: [
       healthRouter({ db: deps.db, redis: deps.redis, log: deps.log }),
       metricsRouter(deps.metrics.registry),
