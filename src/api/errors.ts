@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 
 /** The status and message a client may see for errors raised by Express's own parsers. */
-function describe(err: unknown): { status: number; message: string } {
+export function describe(err: unknown): { status: number; message: string } {
   const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown };
   const status = Number(e.status ?? e.statusCode);
   if (e.type === 'entity.too.large') return { status: 413, message: 'Body is larger than 25 MB' };

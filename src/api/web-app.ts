@@ -17,7 +17,7 @@ import { healthRouter } from './health.js';
 import { metricsRouter } from './metrics-route.js';
 import { setupRouter, type SetupConfig } from './setup/routes.js';
 import { createRecorder, type Recorder, type RecorderDeps } from './webhook/recorder.js';
-import { webhookRouter } from './webhook/route.js';
+import { isWebhookPath, webhookHandler } from './webhook/route.js';
 
 export interface WebDeps {
   config: Pick<
@@ -59,9 +59,10 @@ export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder 
   const app = createApp({
     log: deps.log,
     trustProxy: deps.config.trustProxy,
-    routers: [
-      // First: the hot path matches before any operator route is looked at.
-      webhookRouter({
+    // Ahead of Express: the hot path never walks the operator routes (or any router).
+    webhook: {
+      matches: isWebhookPath,
+      handler: webhookHandler({
         secrets: deps.config.webhookSecrets,
         runners: deps.runners,
         deployEnv: deps.config.deployEnv,
@@ -73,6 +74,8 @@ export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder 
         metrics: deps.metrics,
         inflightBytes: deps.config.webhookInflightBytes,
       }),
+    },
+    routers: [
       healthRouter({ db: deps.db, redis: deps.redis, log: deps.log }),
       metricsRouter(deps.metrics.registry),
       authRouter({ auth, db: deps.db, log: deps.log, trustProxy: deps.config.trustProxy }),

@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunnersConfig } from '../../config/runners.js';
 import type { DeliveryRecord } from '../../db/ingest.js';
 import type { Logger } from '../../logger.js';
@@ -35,7 +35,7 @@ export const DEFAULT_INFLIGHT_BYTES = 64 * 1024 * 1024;
  * After an early answer: stop taking bytes (Node would otherwise read and discard the rest of the
  * body), send our FIN, and drop the connection once the client closes or after a second.
  */
-function stopReading(req: Request): void {
+function stopReading(req: IncomingMessage): void {
   const socket = req.socket;
   socket.pause();
   socket.end();
@@ -59,9 +59,22 @@ function classify(
   return { kind: 'record', record: { ...record, detail } };
 }
 
-/** `POST /webhook` and `POST /`: verify, classify, record (or forward), answer. */
-export function webhookRouter(deps: WebhookDeps): Router {
-  const router = express.Router();
+/** `/webhook` or `/`, as Express's non-strict, case-insensitive routing would match them. */
+export function isWebhookPath(url: string): boolean {
+  const q = url.indexOf('?');
+  let path = q < 0 ? url : url.slice(0, q);
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  return path === '/' || path.toLowerCase() === '/webhook';
+}
+
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * The handler of `POST /webhook` and `POST /` (isWebhookPath): verify, classify, record (or
+ * forward), answer. Plain Node request and response: the app runs it ahead of Express's own
+ * dispatch (createApp's `webhook`), so a delivery pays for no router at all.
+ */
+export function webhookHandler(deps: WebhookDeps): WebhookHandler {
   const budget = createInflightBudget(deps.inflightBytes ?? DEFAULT_INFLIGHT_BYTES);
   const secrets = deps.secrets.filter((s) => s !== '');
   // prom-client children per label set: one Map lookup per delivery instead of hashing labels.
@@ -96,7 +109,7 @@ export function webhookRouter(deps: WebhookDeps): Router {
     return classify(event, payload as Record<string, unknown>, deps, deliveryId);
   }
 
-  async function handle(req: Request, res: Response): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const reply = (status: number, body: Record<string, unknown>) => {
       duration(status).observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -201,8 +214,8 @@ export function webhookRouter(deps: WebhookDeps): Router {
 
   /** Relays staging's answer as it is; only an unreachable staging becomes our own 502. */
   async function forward(
-    req: Request,
-    res: Response,
+    req: IncomingMessage,
+    res: ServerResponse,
     body: Buffer,
     record: DeliveryRecord,
     log: Logger,
@@ -222,7 +235,15 @@ export function webhookRouter(deps: WebhookDeps): Router {
       );
       note({ ...record, detail: `staging answered ${answer.status}` });
       deps.metrics.deliveries.inc({ event: record.event, outcome: 'forwarded' });
-      res.status(answer.status).type(answer.contentType).send(answer.body);
+      // As Express's send did: a text answer is labelled UTF-8 unless it says otherwise.
+      const type = /;\s*charset=/i.test(answer.contentType)
+        ? answer.contentType
+        : `${answer.contentType}; charset=utf-8`;
+      res.writeHead(answer.status, {
+        'content-type': type,
+        'content-length': Buffer.byteLength(answer.body),
+      });
+      res.end(answer.body);
       return undefined;
     } catch (err) {
       log.warn({ err }, 'forwarding to staging failed');
@@ -232,8 +253,5 @@ export function webhookRouter(deps: WebhookDeps): Router {
     }
   }
 
-  const handler = (req: Request, res: Response) => handle(req, res);
-  router.post('/webhook', handler);
-  router.post('/', handler);
-  return router;
+  return handle;
 }
