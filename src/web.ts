@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createWebApp } from './api/web-app.js';
 import { loadConfig, redactConfig } from './config/env.js';
 import { loadRunnersConfig } from './config/runners.js';
@@ -31,7 +31,7 @@ runMain('web', async () => {
   const { app, recorder } = createWebApp({ config, runners, db, redis, queues, log, metrics });
 
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.port, () => resolve(s));
+    const s = createServer(app).listen(config.port, () => resolve(s));
   });
   // GitHub keeps connections open between deliveries; outlive common proxy idle timeouts.
   server.keepAliveTimeout = 65_000;

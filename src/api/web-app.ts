@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { RunnersConfig } from '../config/runners.js';
@@ -38,7 +38,7 @@ export interface WebDeps {
 }
 
 /** The web process's HTTP app, built from its dependencies (the entry point and tests share it). */
-export function createWebApp(deps: WebDeps): { app: Express; recorder: Recorder } {
+export function createWebApp(deps: WebDeps): { app: RequestListener; recorder: Recorder } {
   const recorder = createRecorder({
     db: deps.db,
     queues: deps.queues,

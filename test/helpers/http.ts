@@ -1,11 +1,10 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 
-/** Serves `app` on a free port of 127.0.0.1. */
-export async function listenLocal(app: Express): Promise<{ server: Server; url: string }> {
+/** Serves `app` (an Express app or any request listener) on a free port of 127.0.0.1. */
+export async function listenLocal(app: RequestListener): Promise<{ server: Server; url: string }> {
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s));
   });
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
