@@ -11,7 +11,7 @@ import { jobIds } from '../../src/queues/registry.js';
 import { org, waitForJob } from '../helpers/scenario.js';
 import { startSystem, type TestSystem } from '../helpers/system.js';
 import { waitFor } from '../helpers/wait.js';
-import { ADMIN_TOKEN, startOperatorWeb, type OperatorWeb } from '../operator/helpers.js';
+import { ADMIN_TOKEN, startSystemOperatorWeb, type OperatorWeb } from '../operator/helpers.js';
 import { chromiumMissing, launchChromium, screenshot, watchPage } from './chromium.js';
 
 const QUEUES = ['ingest', 'provision', 'runners', 'reconcile'];
@@ -52,13 +52,7 @@ beforeAll(async () => {
   await waitFor(() => sys.redis.redis.get(redisKeys(sys.redis.prefix).cluster), {
     what: 'cluster snapshot',
   });
-  web = await startOperatorWeb({
-    db: sys.pg.db,
-    redisUrl: sys.redis.url,
-    prefix: sys.redis.prefix,
-    adminToken: ADMIN_TOKEN,
-    runners: sys.runners,
-  });
+  web = await startSystemOperatorWeb(sys);
   context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(10_000);

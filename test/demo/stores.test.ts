@@ -22,13 +22,22 @@ const NOWHERE_REDIS = 'redis://127.0.0.1:1';
 const pgChoice = { configuredUrl: undefined, envName: 'DATABASE_URL', defaultUrl: NOWHERE_PG };
 const redisChoice = { configuredUrl: undefined, envName: 'REDIS_URL', defaultUrl: NOWHERE_REDIS };
 const portOf = (url: string) => Number(new URL(url).port);
-const signalHandlers = () =>
+const EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as const;
+type Listeners = Record<(typeof EVENTS)[number], Set<unknown>>;
+// process.listeners is typed per event; every one of these is a plain EventEmitter event.
+const listenersOf = (e: (typeof EVENTS)[number]): unknown[] =>
+  (process as NodeJS.EventEmitter).listeners(e);
+const listeners = (): Listeners =>
+  Object.fromEntries(EVENTS.map((e) => [e, new Set(listenersOf(e))])) as Listeners;
+/**
+ * How many listeners of each event were added since `before` and are still there. By identity,
+ * not by count: test files share the process, and another file's late clean-up may remove one.
+ */
+const addedSince = (before: Listeners, events: readonly (typeof EVENTS)[number][] = EVENTS) =>
   Object.fromEntries(
-    (['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit'] as const).map((s) => [
-      s,
-      process.listenerCount(s),
-    ]),
+    events.map((e) => [e, listenersOf(e).filter((l) => !before[e].has(l)).length]),
   );
+const none = (events: readonly string[] = EVENTS) => Object.fromEntries(events.map((e) => [e, 0]));
 
 let dir: string;
 beforeAll(async () => {
@@ -42,7 +51,7 @@ afterAll(async () => {
 
 describe('PostgreSQL', () => {
   it('nothing answers: an embedded PostgreSQL takes the migrations; stop() removes its data and leaves our signal handlers alone', async () => {
-    const before = { signals: signalHandlers(), exit: process.listenerCount('exit') };
+    const before = listeners();
     const dataDir = join(dir, 'pg-a');
     const store = await choosePostgres({ ...pgChoice, embedded: false, dataDir });
     try {
@@ -63,14 +72,14 @@ describe('PostgreSQL', () => {
         await closeDb(db);
       }
       // The library's own handlers (process.exit() in the middle of our shutdown) are gone.
-      expect(signalHandlers()).toEqual(before.signals);
+      const signals = EVENTS.filter((e) => e !== 'exit');
+      expect(addedSince(before, signals)).toEqual(none(signals));
     } finally {
       await store.stop();
     }
     expect(existsSync(dataDir)).toBe(false);
     expect(await answers('127.0.0.1', portOf(store.url))).toBe(false);
-    expect(signalHandlers()).toEqual(before.signals);
-    expect(process.listenerCount('exit')).toBe(before.exit);
+    expect(addedSince(before)).toEqual(none());
   });
 
   it('a postgres left running on the data directory is stopped by the next start; keepData keeps the data; stop() returns when a Ctrl-C reached postgres first', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startOperatorWeb, type OperatorWeb } from '../operator/helpers.js';
+import { ADMIN_TOKEN, startSystemOperatorWeb, type OperatorWeb } from '../operator/helpers.js';
 import { jobRow, org, waitForJob } from '../helpers/scenario.js';
 import { startSystem, type TestSystem } from '../helpers/system.js';
 import { waitFor } from '../helpers/wait.js';
@@ -20,13 +20,7 @@ const pods = (s: TestSystem) => s.sim.kube.state.list('Pod');
 
 async function start() {
   sys = await startSystem({ sim: { nodes: [{ name: 'n1', board: BOARD }] } });
-  web = await startOperatorWeb({
-    db: sys.pg.db,
-    redisUrl: sys.redis.url,
-    prefix: sys.redis.prefix,
-    adminToken: ADMIN_TOKEN,
-    runners: sys.runners,
-  });
+  web = await startSystemOperatorWeb(sys);
   return { s: sys, w: web };
 }
 

@@ -103,6 +103,21 @@ export async function startOperatorStack() {
 
 export type OperatorStack = Awaited<ReturnType<typeof startOperatorStack>>;
 
+/** An operator web (with ADMIN_TOKEN) beside a startSystem system: its stores and runners config. */
+export function startSystemOperatorWeb(sys: {
+  pg: { db: Db };
+  redis: { url: string; prefix: string };
+  runners: RunnersConfig;
+}) {
+  return startOperatorWeb({
+    db: sys.pg.db,
+    redisUrl: sys.redis.url,
+    prefix: sys.redis.prefix,
+    adminToken: ADMIN_TOKEN,
+    runners: sys.runners,
+  });
+}
+
 /** Inserts a job row directly (the webhook path is tested elsewhere). */
 export async function insertJob(
   db: Db,

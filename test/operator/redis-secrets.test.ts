@@ -15,7 +15,7 @@ import { org, user, waitForJob } from '../helpers/scenario.js';
 import { startSystem, type TestSystem } from '../helpers/system.js';
 import { waitFor } from '../helpers/wait.js';
 import { SECRET } from '../helpers/web.js';
-import { ADMIN_TOKEN, startOperatorWeb, type OperatorWeb } from './helpers.js';
+import { ADMIN_TOKEN, startSystemOperatorWeb, type OperatorWeb } from './helpers.js';
 
 const PODS = 'POST /api/v1/namespaces/{namespace}/pods';
 const SECRETS = 'POST /api/v1/namespaces/{namespace}/secrets';
@@ -66,13 +66,7 @@ beforeAll(async () => {
   });
   // Runners (each holds its JIT secret) are removed once used; keep every one that was minted.
   sys.sim.github.state.events.on('runner:deleted', (r) => runners.set(r.id, r));
-  web = await startOperatorWeb({
-    db: sys.pg.db,
-    redisUrl: sys.redis.url,
-    prefix: sys.redis.prefix,
-    adminToken: ADMIN_TOKEN,
-    runners: sys.runners,
-  });
+  web = await startSystemOperatorWeb(sys);
 
   let sampling = true;
   const reader = sys.redis.redis.duplicate();

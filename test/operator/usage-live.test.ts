@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { org, waitForJob } from '../helpers/scenario.js';
 import { startSystem, type TestSystem } from '../helpers/system.js';
 import { waitFor } from '../helpers/wait.js';
-import { ADMIN_TOKEN, startOperatorWeb, type OperatorWeb } from './helpers.js';
+import { ADMIN_TOKEN, startSystemOperatorWeb, type OperatorWeb } from './helpers.js';
 
 let sys: TestSystem;
 let web: OperatorWeb;
@@ -15,13 +15,7 @@ let web: OperatorWeb;
 beforeAll(async () => {
   sys = await startSystem({ sim: { nodes: [{ name: 'n1', board: 'scw-em-rv1' }] } });
   org(sys.sim, 'acme');
-  web = await startOperatorWeb({
-    db: sys.pg.db,
-    redisUrl: sys.redis.url,
-    prefix: sys.redis.prefix,
-    adminToken: ADMIN_TOKEN,
-    runners: sys.runners,
-  });
+  web = await startSystemOperatorWeb(sys);
 }, 60_000);
 
 afterAll(async () => {

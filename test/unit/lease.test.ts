@@ -11,13 +11,14 @@ describe('leases (real Redis)', () => {
     const key = `${store.prefix}:lock:long`;
     let finish!: () => void;
     const running = new Promise<void>((r) => (finish = r));
-    const long = withLease(store.redis, key, 150, async () => {
+    // A TTL long enough that a busy CI machine's event-loop stalls do not starve the extensions.
+    const long = withLease(store.redis, key, 600, async () => {
       await running;
       return 'done';
     });
     // Twice the TTL (Redis's own clock): only the extensions keep the key held.
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await withLease(store.redis, key, 150, () => Promise.resolve('second'))).toBe('busy');
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(await withLease(store.redis, key, 600, () => Promise.resolve('second'))).toBe('busy');
     finish();
     expect(await long).toBe('done');
     expect(await store.redis.exists(key)).toBe(0);
