@@ -68,7 +68,9 @@ export function activeLists(u: Usage): SafeHtml {
     const m = new Map<string, T[]>();
     for (const r of rows) {
       const k = poolKey(r.entityId, r.jobLabels, r.k8sPool);
-      m.set(k, [...(m.get(k) ?? []), r]);
+      const list = m.get(k);
+      if (list) list.push(r);
+      else m.set(k, [r]);
     }
     return m;
   };
