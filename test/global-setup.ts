@@ -4,7 +4,7 @@ import { choosePostgres, chooseRedis, type Store } from '../src/demo/stores.js';
 import { chromiumMissing } from './browser/chromium.js';
 import { MACHINE_DATABASE_URL, MACHINE_REDIS_URL } from './helpers/env.js';
 import { SIM_KEYS_ENV, generateSimKeys } from './helpers/sim-keys.js';
-import { WORKER_BUNDLE_ENV, buildWorkerBundle } from './helpers/worker-bundle.js';
+import { BUNDLES_ENV, buildBundles } from './helpers/bundles.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const started: Store[] = [];
@@ -16,9 +16,9 @@ const started: Store[] = [];
  * the URLs through the environment: the forks pool starts its workers after this has run.
  */
 export default async function setup(): Promise<() => Promise<void>> {
-  let removeBundle = () => {};
+  let removeBundles = () => {};
   const teardown = async () => {
-    removeBundle();
+    removeBundles();
     for (const store of started.reverse()) await store.stop();
   };
   try {
@@ -27,11 +27,11 @@ export default async function setup(): Promise<() => Promise<void>> {
     await teardown();
     throw err;
   }
-  // A nested run (test/browser/missing-chromium.test.ts) uses its parent's bundle.
-  if (!process.env[WORKER_BUNDLE_ENV]) {
-    const bundle = await buildWorkerBundle();
-    removeBundle = () => bundle.remove();
-    process.env[WORKER_BUNDLE_ENV] = bundle.path;
+  // A nested run (test/browser/missing-chromium.test.ts) uses its parent's bundles.
+  if (!process.env[BUNDLES_ENV]) {
+    const bundles = await buildBundles();
+    removeBundles = () => bundles.remove();
+    process.env[BUNDLES_ENV] = bundles.dir;
   }
   // The simulated Apps' keys, made once for every test process (see helpers/sim-keys.ts).
   process.env[SIM_KEYS_ENV] ??= JSON.stringify(generateSimKeys());

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { entryCommand } from './helpers/bundles.js';
 import { createTestDb, createTestRedis, type TestDb } from './helpers/stores.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -27,7 +28,7 @@ async function freePort(): Promise<number> {
 describe('the web process (node src/web.ts)', () => {
   it('on SIGTERM answers the delivery in flight, closes the keep-alive connection, and exits 0', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/web.ts'], {
+    const child = spawn(process.execPath, entryCommand('web'), {
       env: {
         ...process.env,
         PORT: String(port),

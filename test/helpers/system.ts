@@ -14,7 +14,7 @@ import { startWorkerApp, type WorkerApp } from '../../src/worker-app.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from './stores.js';
 import { simApps } from './sim-keys.js';
 import { SECRET, startWeb, type TestWeb } from './web.js';
-import { workerCommand } from './worker-bundle.js';
+import { workerCommand } from './bundles.js';
 
 /**
  * Open to any entity (no allowlist), so its pods run no privileged Docker (refused without the

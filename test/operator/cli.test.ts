@@ -2,8 +2,8 @@
  * The operator CLI against a system that served one job end to end and has one waiting (the
  * simulator has no node of its board), configured only through its environment. Commands run
  * in-process through `runCli` (what src/cli/main.ts calls) with a private environment; one test
- * spawns the real entry (`node --import tsx src/cli/main.ts`, what `npm run cli --` runs) for its
- * exit code and output.
+ * spawns the real entry (src/cli/main.ts, what `npm run cli --` runs, from the run's bundle: see
+ * helpers/bundles.ts) for its exit code and output.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { runCli } from '../../src/cli/cli.js';
 import { redisKeys } from '../../src/queues/keys.js';
 import { jobIds } from '../../src/queues/registry.js';
 import { jobRow, org, waitForJob } from '../helpers/scenario.js';
+import { entryCommand } from '../helpers/bundles.js';
 import { BASE_RUNNERS, startSystem, type TestSystem } from '../helpers/system.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -50,7 +51,7 @@ async function cli(args: string[], extra: Record<string, string | undefined> = {
 /** Runs the real entry as a child process (`npm run cli -- …`). */
 function spawnCli(args: string[], extra: Record<string, string | undefined> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    const child = spawn(process.execPath, [...entryCommand('cli'), ...args], {
       env: envWith(extra),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
