@@ -1,5 +1,32 @@
+import type { Server } from 'node:net';
 import { ConfigError } from './config/errors.js';
 import type { Logger } from './logger.js';
+
+/**
+ * Listens on `port` (named by its variable, e.g. PORT); a port in use or not allowed is a
+ * configuration problem (one line naming the variable), not an unhandled 'error' event.
+ */
+export function listen(
+  server: Server,
+  o: { port: number; host?: string; variable: string },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'is already in use'
+          : err.code === 'EACCES'
+            ? 'is not allowed for this user'
+            : undefined;
+      reject(why ? new ConfigError([`${o.variable}: port ${o.port} ${why}`]) : err);
+    };
+    server.once('error', onError);
+    server.listen(o.port, o.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
 
 export type Step = [name: string, run: () => unknown];
 

@@ -3,7 +3,7 @@ import { createWebApp } from './api/web-app.js';
 import { loadConfig, redactConfig } from './config/env.js';
 import { loadRunnersConfig } from './config/runners.js';
 import { closeDb, createDb } from './db/client.js';
-import { shutdownOnSignals, runMain } from './lifecycle.js';
+import { listen, shutdownOnSignals, runMain } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics/registry.js';
 import { createProducerRedis } from './queues/connection.js';
@@ -30,9 +30,8 @@ runMain('web', async () => {
   const metrics = createMetrics();
   const { app, recorder } = createWebApp({ config, runners, db, redis, queues, log, metrics });
 
-  const server: Server = await new Promise((resolve) => {
-    const s = createServer(app).listen(config.port, () => resolve(s));
-  });
+  const server: Server = createServer(app);
+  await listen(server, { port: config.port, variable: 'PORT' });
   // GitHub keeps connections open between deliveries; outlive common proxy idle timeouts.
   server.keepAliveTimeout = 65_000;
   log.info({ port: config.port }, 'listening');

@@ -1,6 +1,9 @@
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
@@ -12,6 +15,7 @@ import {
   resolvePool,
   routesToStaging,
 } from '../src/config/runners.js';
+import { startMetricsServer } from '../src/metrics/server.js';
 import { webStartupFailure } from './helpers/web-start.js';
 
 const base = {
@@ -204,6 +208,38 @@ describe('https for URLs that carry payloads and tokens', () => {
     expect(stderr).toEqual([
       'web: Invalid configuration: STAGING_URL must be an https:// URL (http:// only for localhost or 127.0.0.1), not http://staging.example.org',
     ]);
+  });
+
+  it('a port in use stops the web process with one line naming PORT, not an unhandled error', async () => {
+    const taken = createServer().listen(0);
+    await once(taken, 'listening');
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const { code, stderr } = await webStartupFailure({
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+        REDIS_URL: 'redis://127.0.0.1:1',
+        DEPLOY_ENV: 'prod',
+        GHAPP_WEBHOOK_SECRET: 's',
+        PORT: String(port),
+      });
+      expect(code).toBe(1);
+      expect(stderr).toEqual([`web: Invalid configuration: PORT: port ${port} is already in use`]);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("the worker's metrics port in use is a configuration error naming WORKER_METRICS_PORT", async () => {
+    const taken = createServer().listen(0);
+    await once(taken, 'listening');
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const started = startMetricsServer({ port, registry: new Registry() });
+      await expect(started).rejects.toThrow(ConfigError);
+      await expect(started).rejects.toThrow(`WORKER_METRICS_PORT: port ${port} is already in use`);
+    } finally {
+      taken.close();
+    }
   });
 });
 

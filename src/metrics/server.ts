@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { listen } from '../lifecycle.js';
 
 export interface MetricsServer {
   port: number;
@@ -42,10 +43,7 @@ export async function startMetricsServer(o: {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: `No route for ${req.method} ${path}` }));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
+  await listen(server, { port: o.port, host: o.host, variable: 'WORKER_METRICS_PORT' });
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
