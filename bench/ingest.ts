@@ -37,7 +37,8 @@ const DURATION = Number(process.env.DURATION ?? 15);
 const WARMUP = Number(process.env.WARMUP ?? 3);
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const PORT = Number(process.env.BENCH_PORT ?? 38_080);
+// Below Linux's ephemeral range (32768-60999), so no outgoing connection holds it by chance.
+const PORT = Number(process.env.BENCH_PORT ?? 18_080);
 const SECRET = 'bench-secret';
 
 const require = createRequire(import.meta.url);

@@ -104,7 +104,9 @@ async function run(s: Scenario, index: number) {
   const db: Db = createDb({ url: DATABASE_URL, schema, max: 4 });
   await runMigrations(db, schema);
   const dir = mkdtempSync(join(tmpdir(), 'rise-bench-'));
-  const webPort = 38_200 + index;
+  // Below Linux's ephemeral range (32768-60999): a fixed port there was once taken by an outgoing
+  // connection (EADDRINUSE). The simulator needs the web's URL before the web starts.
+  const webPort = Number(process.env.BENCH_PORT ?? 18_200) + index;
   const total = 'burst' in s.mode ? s.mode.burst : s.mode.rate * s.mode.seconds;
   const sim = await startProcess('src/sim/cli.ts', {}, /simulator ready/, 'sim', [
     '--nodes',
