@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import { entryCommand } from '../helpers/bundles.js';
 import { waitFor } from '../helpers/wait.js';
 import { tempDir } from './helpers.js';
 
@@ -16,7 +17,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const agentArgs = ['--import', 'tsx', 'src/agent/main.ts'];
+const agentArgs = entryCommand('agent');
 
 function run(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [...agentArgs, ...args], {

@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 /**
  * The entries tests start as child processes (the worker a dozen times in the kill -9 test, the
- * web and the CLI a few times), compiled once per run, so a start is plain `node` on one file
+ * web, the CLI and the node agent a few times), compiled once per run, so a start is plain `node` on one file
  * instead of tsx compiling the tree and Node resolving some two thousand modules each time (about
  * 1.3 CPU-seconds a start, 0.5 bundled, on two cores that every test file shares).
  *
@@ -13,14 +13,24 @@ import { build, type Plugin } from 'esbuild';
  * except those that read their own files or must be one copy shared with them: BullMQ (its Lua
  * scripts), ioredis (BullMQ's connections) and pino (its transports). Each source file keeps its
  * own `import.meta.url`, so paths the code takes from it (migrations, the Apps' manifests) resolve
- * as they do from source. test/global-setup.ts builds them and names their folder in this
+ * as they do from source, except where the code finds a sibling bundle by it: the agent starts its
+ * labeller child (`sync-child.js`) from beside its own file. test/global-setup.ts builds them and names their folder in this
  * variable; without it, tests run tsx on the source.
  */
 export const BUNDLES_ENV = 'TEST_BUNDLES_DIR';
 
 /** What each bundle is built from, relative to the repository. */
-const ENTRIES = { worker: 'src/worker.ts', web: 'src/web.ts', cli: 'src/cli/main.ts' } as const;
-export type BundledEntry = keyof typeof ENTRIES;
+const ENTRIES = {
+  worker: 'src/worker.ts',
+  web: 'src/web.ts',
+  cli: 'src/cli/main.ts',
+  agent: 'src/agent/main.ts',
+  'sync-child': 'src/agent/labeller/sync-child.ts',
+} as const;
+export type BundledEntry = Exclude<keyof typeof ENTRIES, 'sync-child'>;
+
+/** Files whose `import.meta.url` must stay the bundle's: they start a sibling bundle by it. */
+const BUNDLE_RELATIVE = [join('src', 'agent', 'labeller', 'sync-process.ts')];
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(root, 'src');
@@ -31,6 +41,7 @@ const sourceUrls: Plugin = {
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, (args) => {
       if (!args.path.startsWith(SRC)) return undefined;
+      if (BUNDLE_RELATIVE.some((f) => args.path.endsWith(f))) return undefined;
       const url = JSON.stringify(pathToFileURL(args.path).href);
       const contents = readFileSync(args.path, 'utf8').replaceAll('import.meta.url', url);
       return { contents, loader: 'ts' };
@@ -42,10 +53,11 @@ const sourceUrls: Plugin = {
 export async function buildBundles(): Promise<{ dir: string; remove(): void }> {
   const dir = join(root, 'node_modules', '.rise-test', String(process.pid));
   mkdirSync(dir, { recursive: true });
+  // `.js` as the source's compiled names are (sync-process.ts starts `sync-child.js`), as modules.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   await build({
     entryPoints: Object.entries(ENTRIES).map(([out, entry]) => ({ in: join(root, entry), out })),
     outdir: dir,
-    outExtension: { '.js': '.mjs' },
     bundle: true,
     external: ['bullmq', 'ioredis', 'pino', 'pg-native'],
     platform: 'node',
@@ -64,7 +76,7 @@ export async function buildBundles(): Promise<{ dir: string; remove(): void }> {
 /** How to start an entry as a process: the run's bundle, else tsx on the source. */
 export function entryCommand(entry: BundledEntry): string[] {
   const dir = process.env[BUNDLES_ENV];
-  return dir ? [join(dir, `${entry}.mjs`)] : ['--import', 'tsx', ENTRIES[entry]];
+  return dir ? [join(dir, `${entry}.js`)] : ['--import', 'tsx', ENTRIES[entry]];
 }
 
 /** How to start a worker process. */
