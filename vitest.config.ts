@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { ProcessHeavyLastSequencer } from './test/helpers/sequencer.js';
+import { LongestFirstSequencer } from './test/helpers/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -18,7 +18,7 @@ export default defineConfig({
     // run takes. Tests hold no module-level state (no vi.mock, fake timers or env stubs); each
     // file builds and closes its own clients, servers and stores.
     isolate: false,
-    sequence: { sequencer: ProcessHeavyLastSequencer },
+    sequence: { sequencer: LongestFirstSequencer },
     coverage: { provider: 'v8', include: ['src/**'], reporter: ['text-summary', 'html'] },
     // @actions/workflow-parser imports its schema JSON without an import attribute, which Node
     // refuses; inlined, vite loads the JSON itself.
