@@ -210,11 +210,19 @@ describe('https for URLs that carry payloads and tokens', () => {
     ]);
   });
 
-  it('a port in use stops the web process with one line naming PORT, not an unhandled error', async () => {
+  /** Runs `use` while a port (on every interface, as the processes listen) is taken. */
+  async function whileTaken(use: (port: number) => Promise<void>): Promise<void> {
     const taken = createServer().listen(0);
     await once(taken, 'listening');
-    const { port } = taken.address() as AddressInfo;
     try {
+      await use((taken.address() as AddressInfo).port);
+    } finally {
+      taken.close();
+    }
+  }
+
+  it('a port in use stops the web process with one line naming PORT, not an unhandled error', () =>
+    whileTaken(async (port) => {
       const { code, stderr } = await webStartupFailure({
         DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
         REDIS_URL: 'redis://127.0.0.1:1',
@@ -224,23 +232,14 @@ describe('https for URLs that carry payloads and tokens', () => {
       });
       expect(code).toBe(1);
       expect(stderr).toEqual([`web: Invalid configuration: PORT: port ${port} is already in use`]);
-    } finally {
-      taken.close();
-    }
-  });
+    }));
 
-  it("the worker's metrics port in use is a configuration error naming WORKER_METRICS_PORT", async () => {
-    const taken = createServer().listen(0);
-    await once(taken, 'listening');
-    const { port } = taken.address() as AddressInfo;
-    try {
+  it("the worker's metrics port in use is a configuration error naming WORKER_METRICS_PORT", () =>
+    whileTaken(async (port) => {
       const started = startMetricsServer({ port, registry: new Registry() });
       await expect(started).rejects.toThrow(ConfigError);
       await expect(started).rejects.toThrow(`WORKER_METRICS_PORT: port ${port} is already in use`);
-    } finally {
-      taken.close();
-    }
-  });
+    }));
 });
 
 describe('runners config', () => {

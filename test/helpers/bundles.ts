@@ -4,18 +4,21 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 /**
- * The entries tests start as child processes (the worker a dozen times in the kill -9 test, the
- * web, the CLI and the node agent a few times), compiled once per run, so a start is plain `node` on one file
- * instead of tsx compiling the tree and Node resolving some two thousand modules each time (about
- * 1.3 CPU-seconds a start, 0.5 bundled, on two cores that every test file shares).
+ * The entries tests start as child processes (the worker a dozen times in the kill -9 test; the
+ * web, the CLI and the node agent a few times), compiled once per run. A start is then plain
+ * `node` on one file instead of tsx compiling the tree and Node resolving some two thousand
+ * modules each time: about 1.3 CPU-seconds a start, 0.5 bundled, on two cores that every test
+ * file shares.
  *
  * Packages are bundled too (the Kubernetes client alone is 0.8 CPU-seconds of module loading),
  * except those that read their own files or must be one copy shared with them: BullMQ (its Lua
  * scripts), ioredis (BullMQ's connections) and pino (its transports). Each source file keeps its
- * own `import.meta.url`, so paths the code takes from it (migrations, the Apps' manifests) resolve
- * as they do from source, except where the code finds a sibling bundle by it: the agent starts its
- * labeller child (`sync-child.js`) from beside its own file. test/global-setup.ts builds them and names their folder in this
- * variable; without it, tests run tsx on the source.
+ * own `import.meta.url`, so paths the code takes from it (migrations, the Apps' manifests)
+ * resolve as they do from source, except where the code finds a sibling bundle by it: the agent
+ * starts its labeller child (`sync-child.js`) from beside its own file.
+ *
+ * test/global-setup.ts builds them and names their folder in this variable; without it, tests
+ * run tsx on the source.
  */
 export const BUNDLES_ENV = 'TEST_BUNDLES_DIR';
 
@@ -78,6 +81,3 @@ export function entryCommand(entry: BundledEntry): string[] {
   const dir = process.env[BUNDLES_ENV];
   return dir ? [join(dir, `${entry}.js`)] : ['--import', 'tsx', ENTRIES[entry]];
 }
-
-/** How to start a worker process. */
-export const workerCommand = (): string[] => entryCommand('worker');

@@ -14,7 +14,7 @@ import { startWorkerApp, type WorkerApp } from '../../src/worker-app.js';
 import { createTestDb, createTestRedis, type TestDb, type TestRedis } from './stores.js';
 import { simApps } from './sim-keys.js';
 import { SECRET, startWeb, type TestWeb } from './web.js';
-import { workerCommand } from './bundles.js';
+import { entryCommand } from './bundles.js';
 
 /**
  * Open to any entity (no allowlist), so its pods run no privileged Docker (refused without the
@@ -165,7 +165,7 @@ export async function startSystem(opts: SystemOptions = {}) {
     startWorker,
     /** A real `src/worker.ts` process (the run's bundle of it), configured like production through its environment. */
     spawnWorker(env: Record<string, string> = {}): ChildProcess {
-      const child = spawn(process.execPath, workerCommand(), {
+      const child = spawn(process.execPath, entryCommand('worker'), {
         env: {
           ...process.env,
           DATABASE_URL: pg.url,
